@@ -1,0 +1,36 @@
+# The commands a newcomer needs. `make test` and `make demo` install missing packages first.
+BUILD ?= build
+JOBS  ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build test run demo clean asan tsan
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/build.ninja: CMakeLists.txt
+	cmake -S . -B $(BUILD) -G Ninja -DSIMUL_WERROR=ON $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure --timeout 600
+
+run: build
+	$(BUILD)/server/simul-server --config config/server.yaml
+
+demo: build
+	bench/compare
+
+# Sanitizer builds, each in its own directory (CI runs both).
+asan:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Debug -DSIMUL_SANITIZE=address,undefined"
+
+tsan:
+	$(MAKE) test BUILD=build-tsan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIMUL_SANITIZE=thread"
+
+clean:
+	rm -rf build build-asan build-tsan

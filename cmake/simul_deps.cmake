@@ -1,0 +1,21 @@
+# Third-party dependencies, all from Debian 12 packages (scripts/deps.sh installs them).
+find_package(Threads REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(CLI11 REQUIRED)
+
+# Asio ships no CMake config file: find its header and wrap it in an interface target.
+find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
+if(NOT TARGET simul::asio_headers)
+  add_library(simul_asio_headers INTERFACE)
+  add_library(simul::asio_headers ALIAS simul_asio_headers)
+  target_include_directories(simul_asio_headers SYSTEM INTERFACE ${ASIO_INCLUDE_DIR})
+  # Asio is compiled once per component (asio_impl.cpp) instead of in every translation unit.
+  target_compile_definitions(simul_asio_headers INTERFACE ASIO_STANDALONE ASIO_SEPARATE_COMPILATION
+                                                           ASIO_NO_DEPRECATED)
+  target_link_libraries(simul_asio_headers INTERFACE Threads::Threads)
+endif()
+
+if(SIMUL_BUILD_TESTS)
+  find_package(doctest REQUIRED)
+endif()

@@ -1,0 +1,24 @@
+# Per-target build settings: warnings, sanitizers, language level. Never global CMAKE_CXX_FLAGS.
+option(SIMUL_BUILD_TESTS "Build the test suites" ON)
+option(SIMUL_WERROR "Treat compiler warnings as errors" OFF)
+set(SIMUL_SANITIZE "" CACHE STRING "Sanitizers: empty, 'address,undefined' or 'thread'")
+
+# simul_target_defaults(<target>): C++20, -Wall -Wextra (and friends), sanitizers if asked.
+function(simul_target_defaults target)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  set_target_properties(${target} PROPERTIES CXX_EXTENSIONS OFF)
+  target_compile_options(${target} PRIVATE
+    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor>
+    $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra>
+    $<$<BOOL:${SIMUL_WERROR}>:-Werror>)
+  simul_target_sanitizers(${target})
+endfunction()
+
+# simul_target_sanitizers(<target>): adds -fsanitize=${SIMUL_SANITIZE} to compile and link.
+function(simul_target_sanitizers target)
+  if(SIMUL_SANITIZE)
+    target_compile_options(${target} PUBLIC -fsanitize=${SIMUL_SANITIZE} -fno-omit-frame-pointer
+                                            -fno-sanitize-recover=undefined)
+    target_link_options(${target} PUBLIC -fsanitize=${SIMUL_SANITIZE})
+  endif()
+endfunction()

@@ -1,0 +1,2 @@
+// simul-server entry point (placeholder).
+int main() { return 0; }
