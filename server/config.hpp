@@ -3,9 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/limits.hpp"
@@ -24,6 +28,8 @@ struct chat_config {
   std::string network = "simul";            // ISUPPORT NETWORK=
   std::string motd;                          // inline text; empty = none (422) unless motd_file
   std::string motd_file;                     // read once at start-up
+  // After loading, `motd` holds the text to send (the file's contents when motd_file is set)
+  // and motd_file the file's absolute path.
   std::uint32_t nick_len = 30;               // ISUPPORT NICKLEN=
   std::uint32_t channel_len = 50;            // ISUPPORT CHANNELLEN=
 };
@@ -64,10 +70,28 @@ config load_config_text(const std::string& yaml, const std::string& name, config
 /// Validates cross-field constraints (ports, soft <= hard, ...). Throws config_error.
 void validate(const config& cfg);
 
+/// Where each value came from, by dotted key: "server.yaml:12:3" or "option --chat-port".
+/// validate() names it in its messages; keys not listed hold built-in or programmatic values.
+using config_origins = std::map<std::string, std::string, std::less<>>;
+
+/// As validate(cfg), naming where a bad value was set.
+void validate(const config& cfg, const config_origins& origins);
+
+/// Layering without the final validate(), for "file, then flags, then validate". Type errors,
+/// unknown keys and per-key ranges still throw config_error; cross-field checks are left to
+/// validate(). Records in `origins` where each key was set. A relative chat.motd_file is read
+/// relative to `base_dir` (the config file's directory; empty = the current directory).
+config parse_config_file(const std::string& path, config_origins& origins, config base = {});
+config parse_config_text(const std::string& yaml, const std::string& name,
+                         const std::string& base_dir, config_origins& origins, config base = {});
+
 /// The effective config as YAML with the same keys as config/server.yaml.
 std::string to_yaml(const config& cfg);
 
 const char* to_string(model_kind m) noexcept;
+
+/// "async" or "threaded"; nullopt for anything else.
+std::optional<model_kind> parse_model(std::string_view name) noexcept;
 
 /// What the command line asked for.
 struct command_line {
@@ -76,10 +100,15 @@ struct command_line {
   bool show_version = false;
   bool exit_now = false;      // --help / --version handled: exit with exit_code
   int exit_code = 0;
+  std::string config_path;    // --config FILE; empty = built-in defaults
+  std::string probe;          // --probe HOST:PORT (empty = not asked)
 };
 
 /// Parses argv (CLI11): --config FILE first, then flags override. Throws config_error on a bad
 /// config file; usage errors print CLI11's message and set exit_now with exit_code 2.
 command_line parse_command_line(int argc, char** argv);
+
+/// As above, printing help and version to `out` and usage errors to `err` (for tests).
+command_line parse_command_line(int argc, char** argv, std::ostream& out, std::ostream& err);
 
 }  // namespace simul::server

@@ -1,2 +1,44 @@
-// simul-server entry point (placeholder).
-int main() { return 0; }
+// simul-server: parse the command line, configure logging, start the chosen model, serve.
+// Exit codes: 0 clean, 1 runtime failure, 2 usage or configuration error.
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "server/config.hpp"
+#include "server/logging.hpp"
+#include "server/probe.hpp"
+#include "server/server.hpp"
+
+int main(int argc, char** argv) {
+  using namespace simul::server;
+  command_line cl;
+  try {
+    cl = parse_command_line(argc, argv);
+  } catch (const config_error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
+  if (cl.exit_now) return cl.exit_code;
+  if (!cl.probe.empty()) return probe_health(cl.probe);
+  if (cl.check_config) {
+    std::cout << to_yaml(cl.cfg);
+    return 0;
+  }
+  setup_logging(cl.cfg.log);
+  std::unique_ptr<server> srv;
+  try {
+    srv = make_server(cl.cfg);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
+  try {
+    srv->run(true);
+  } catch (const std::exception& e) {
+    spdlog::critical("fatal: {}", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,202 @@
+// json_report: the machine-readable report (schema "simul-load/1").
+#include "client/json_report.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "client/json_writer.hpp"
+
+namespace simul::load {
+
+namespace {
+
+void errors_object(json_writer& j, const error_counts& e) {
+  j.begin_object();
+  for (const auto& [cause, n] : e.by_cause()) j.member(cause, n);
+  j.end_object();
+}
+
+void sample_object(json_writer& j, const proc_sample& s) {
+  j.begin_object()
+      .member("t", s.t)
+      .member("rss_bytes", s.rss_bytes)
+      .member("threads", s.threads)
+      .member("fds", s.fds)
+      .member("cpu_seconds", s.cpu_seconds)
+      .member("cpu_percent", s.cpu_percent)
+      .end_object();
+}
+
+void metadata(json_writer& j, const run_result& r) {
+  const auto& o = r.opts;
+  j.key("meta").begin_object();
+  j.member("tool", "simul-load").member("version", SIMUL_VERSION).member("git_sha", SIMUL_GIT_SHA);
+  j.member("started_at", r.started_at).member("scenario", scenario_name(o.scenario));
+  j.key("args").begin_array();
+  for (const auto& a : o.args) j.value(a);
+  j.end_array();
+  j.member("kernel", r.kernel);
+  j.key("fd_limit").begin_object().member("soft", r.pre.fd_soft).member("hard", r.pre.fd_hard).end_object();
+  j.key("ephemeral_ports").begin_object().member("low", r.pre.port_low).member("high", r.pre.port_high).end_object();
+  j.member("threads", o.threads);
+  j.key("target").begin_object().member("host", o.host).member("port", static_cast<unsigned>(o.port));
+  j.member("address", r.target).member("model", o.target_model.empty() ? "unknown" : o.target_model).end_object();
+  j.key("warnings").begin_array();
+  for (const auto& w : r.pre.warnings) j.value(w);
+  j.end_array();
+  j.end_object();
+}
+
+void config(json_writer& j, const options& o) {
+  j.key("config").begin_object();
+  j.member("duration_s", o.duration_s).member("connect_rate", o.connect_rate);
+  j.member("connect_timeout_s", o.connect_timeout_s);
+  j.member("connections", static_cast<std::uint64_t>(o.target_connections()));
+  j.member("size", static_cast<std::uint64_t>(o.size)).member("rate", o.rate);
+  j.member("open_loop", o.scenario == scenario_kind::echo ? o.rate > 0 : o.scenario != scenario_kind::idle);
+  if (o.scenario == scenario_kind::churn) j.member("max_in_flight", static_cast<std::uint64_t>(o.max_in_flight));
+  if (o.scenario == scenario_kind::chat) {
+    j.member("users", static_cast<std::uint64_t>(o.users)).member("rooms", static_cast<std::uint64_t>(o.rooms));
+  }
+  j.key("source").begin_array();
+  for (auto a : o.sources) j.value(format_ipv4(a));
+  j.end_array();
+  j.key("max_errors");
+  if (o.max_errors) j.value(*o.max_errors); else j.null();
+  j.key("max_p99_ms");
+  if (o.max_p99_ms) j.value(*o.max_p99_ms); else j.null();
+  j.end_object();
+}
+
+void results(json_writer& j, const run_result& r) {
+  const auto& c = r.totals;
+  j.key("results").begin_object();
+  j.key("connections").begin_object();
+  j.member("target", static_cast<std::uint64_t>(r.target_connections));
+  j.member("connected", static_cast<std::uint64_t>(r.connected)).member("held_at_end", r.held);
+  j.member("attempts", c.connects_started).member("tcp_connected", c.connects_ok);
+  j.member("failed", c.connects_failed).member("lost", c.connections_lost);
+  j.member("setup_s", r.setup_s).end_object();
+  j.member("duration_s", r.run_s);
+  j.member("messages_sent", c.msgs_sent).member("messages_received", c.msgs_received);
+  j.member("bytes_sent", c.bytes_sent).member("bytes_received", c.bytes_received);
+  j.member("msgs_per_s", r.msgs_per_s());
+  if (r.opts.scenario == scenario_kind::chat) {
+    j.key("chat").begin_object();
+    j.member("sent", c.msgs_sent).member("expected_deliveries", r.chat_expected);
+    j.member("delivered", c.chat_distinct).member("lost", r.chat_lost);
+    j.member("duplicated", c.chat_duplicates).member("reordered", c.chat_reordered);
+    j.member("unexpected", r.chat_unexpected).member("foreign", c.chat_foreign);
+    j.end_object();
+  }
+  j.end_object();
+}
+
+void latency(json_writer& j, const core::histogram& h) {
+  j.key("latency_us").begin_object();
+  auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e3; };
+  j.member("count", h.count()).member("min", us(h.min())).member("mean", h.mean() / 1e3);
+  j.member("p50", us(h.percentile(50))).member("p90", us(h.percentile(90))).member("p99", us(h.percentile(99)));
+  j.member("p99_9", us(h.percentile(99.9))).member("p99_99", us(h.percentile(99.99))).member("max", us(h.max()));
+  j.end_object();
+}
+
+void series(json_writer& j, const run_result& r) {
+  j.key("timeseries").begin_array();
+  for (const auto& p : r.series) {
+    j.begin_object().member("t", p.t).member("phase", p.phase);
+    j.member("connections_requested", p.requested).member("connections_failed", p.failed);
+    j.member("connections_up", p.up).member("connections_target", static_cast<std::uint64_t>(r.target_connections));
+    j.member("messages", p.msgs).member("msgs_per_s", p.msgs_per_s).member("errors", p.errors);
+    j.key("p50_us");
+    if (p.latency_count) j.value(static_cast<double>(p.p50_ns) / 1e3); else j.null();
+    j.key("p99_us");
+    if (p.latency_count) j.value(static_cast<double>(p.p99_ns) / 1e3); else j.null();
+    j.key("max_us");
+    if (p.latency_count) j.value(static_cast<double>(p.max_ns) / 1e3); else j.null();
+    j.end_object();
+  }
+  j.end_array();
+}
+
+void server(json_writer& j, const run_result& r) {
+  j.key("server");
+  if (!r.server) {
+    j.null();
+    return;
+  }
+  const auto& s = *r.server;
+  j.begin_object().member("pid", s.pid).member("command_line", s.command_line);
+  j.key("baseline");
+  if (s.baseline) sample_object(j, *s.baseline); else j.null();
+  j.key("held");
+  if (s.held) sample_object(j, *s.held); else j.null();
+  j.key("per_connection");
+  if (s.baseline && s.held && r.held > 0) {
+    const double n = static_cast<double>(r.held);
+    j.begin_object();
+    j.member("connections", r.held);
+    j.member("rss_bytes", (static_cast<double>(s.held->rss_bytes) - static_cast<double>(s.baseline->rss_bytes)) / n);
+    j.member("threads", (static_cast<double>(s.held->threads) - static_cast<double>(s.baseline->threads)) / n);
+    j.member("fds", (static_cast<double>(s.held->fds) - static_cast<double>(s.baseline->fds)) / n);
+    j.end_object();
+  } else {
+    j.null();
+  }
+  j.key("samples").begin_array();
+  for (const auto& p : s.samples) sample_object(j, p);
+  j.end_array();
+  j.end_object();
+}
+
+}  // namespace
+
+std::string json_report(const run_result& r) {
+  json_writer j;
+  j.begin_object();
+  j.member("schema", "simul-load/1");
+  metadata(j, r);
+  config(j, r.opts);
+  results(j, r);
+  latency(j, r.latency);
+  j.key("errors").begin_object();
+  j.member("total", r.errors_total());
+  j.key("connect");
+  errors_object(j, r.connect_errors);
+  j.key("run");
+  errors_object(j, r.io_errors);
+  error_counts all = r.connect_errors;
+  all.merge(r.io_errors);
+  j.key("by_cause");
+  errors_object(j, all);
+  j.end_object();
+  j.key("verdict").begin_object().member("exit_code", r.exit_code);
+  j.key("failures").begin_array();
+  for (const auto& f : r.failures) j.value(f);
+  j.end_array().end_object();
+  series(j, r);
+  server(j, r);
+  j.end_object();
+  return j.str();
+}
+
+std::string write_json_report(const run_result& r, const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return "cannot write " + tmp + ": " + std::strerror(errno);
+    out << json_report(r);
+    out.close();
+    if (!out) return "cannot write " + tmp + ": " + std::strerror(errno);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string err = "cannot rename " + tmp + " to " + path + ": " + std::strerror(errno);
+    std::remove(tmp.c_str());
+    return err;
+  }
+  return {};
+}
+
+}  // namespace simul::load

@@ -1,0 +1,46 @@
+// State shared by every worker thread of one run: the options, the resolved target, and the few
+// counters that cross threads during setup (each touched once per connection, never per message).
+#pragma once
+
+#include <asio/ip/address_v4.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client/options.hpp"
+
+namespace simul::load {
+
+using clock = std::chrono::steady_clock;
+
+/// Nanoseconds of the steady clock, the time base of every latency.
+inline std::uint64_t steady_ns(clock::time_point t) {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+}
+
+/// Read-only after construction except for the atomics. Owned by the runner; outlives the workers.
+struct run_context {
+  run_context(options o, asio::ip::tcp::endpoint t) : opts(std::move(o)), target(t) {
+    for (auto a : opts.sources) sources.emplace_back(a);
+    if (opts.scenario == scenario_kind::chat) {
+      room_members = std::make_unique<std::atomic<std::uint32_t>[]>(opts.rooms);
+    }
+  }
+
+  options opts;
+  asio::ip::tcp::endpoint target;
+  std::vector<asio::ip::address_v4> sources;  // --source, round-robin by connection id
+  clock::time_point epoch = clock::now();     // the connect ramp starts here
+  std::string run_tag;                        // chat: marks this run's messages and nicks
+
+  std::atomic<std::size_t> setup_finished{0};  // connections whose setup ended (either way)
+  std::atomic<std::size_t> setup_ok{0};        // ... and succeeded
+  std::unique_ptr<std::atomic<std::uint32_t>[]> room_members;  // chat: users joined, per room
+};
+
+}  // namespace simul::load

@@ -1,0 +1,35 @@
+// stats: summing counters and snapshots across worker threads.
+#include "client/stats.hpp"
+
+#include <algorithm>
+
+namespace simul::load {
+
+counters& counters::operator+=(const counters& o) {
+  connects_started += o.connects_started;
+  connects_ok += o.connects_ok;
+  connects_failed += o.connects_failed;
+  connections_up += o.connections_up;
+  connections_lost += o.connections_lost;
+  msgs_sent += o.msgs_sent;
+  msgs_received += o.msgs_received;
+  bytes_sent += o.bytes_sent;
+  bytes_received += o.bytes_received;
+  outstanding += o.outstanding;
+  chat_distinct += o.chat_distinct;
+  chat_duplicates += o.chat_duplicates;
+  chat_reordered += o.chat_reordered;
+  chat_foreign += o.chat_foreign;
+  return *this;
+}
+
+void snapshot::merge(const snapshot& o) {
+  c += o.c;
+  connect_errors.merge(o.connect_errors);
+  io_errors.merge(o.io_errors);
+  interval.merge(o.interval);
+  if (chat_sent_per_room.size() < o.chat_sent_per_room.size()) chat_sent_per_room.resize(o.chat_sent_per_room.size());
+  for (std::size_t i = 0; i < o.chat_sent_per_room.size(); ++i) chat_sent_per_room[i] += o.chat_sent_per_room[i];
+}
+
+}  // namespace simul::load

@@ -1,0 +1,61 @@
+// Per-thread statistics of a run: plain counters, errors by cause and latency histograms.
+// Each worker thread owns one thread_stats and is the only one to touch it; the main thread
+// reads copies (snapshots) taken on the worker's thread, and merges them (no shared atomics).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "client/errors.hpp"
+#include "core/histogram.hpp"
+
+namespace simul::load {
+
+/// Cumulative counters (gauges are marked). Summed across threads with +=.
+struct counters {
+  std::uint64_t connects_started = 0;   // connection attempts begun
+  std::uint64_t connects_ok = 0;        // TCP connects that succeeded
+  std::uint64_t connects_failed = 0;    // attempts that failed (connect or setup)
+  std::int64_t connections_up = 0;      // gauge: sockets connected right now
+  std::uint64_t connections_lost = 0;   // ended by an error after setup
+  std::uint64_t msgs_sent = 0;
+  std::uint64_t msgs_received = 0;      // echo: verified echoes; chat: deliveries (with duplicates)
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_received = 0;
+  std::int64_t outstanding = 0;         // gauge: echoes still expected
+  std::uint64_t chat_distinct = 0;      // chat: first deliveries of a (sender, seq) to a receiver
+  std::uint64_t chat_duplicates = 0;
+  std::uint64_t chat_reordered = 0;
+  std::uint64_t chat_foreign = 0;       // chat: PRIVMSGs not from this run (ignored)
+
+  counters& operator+=(const counters& o);
+};
+
+/// What one worker thread records. Touched only on that thread.
+struct thread_stats {
+  counters c;
+  error_counts connect_errors;   // connections that never got (or finished) their setup
+  error_counts io_errors;        // failures after setup: resets, bad echoes, lost messages...
+  core::histogram latency;       // the whole run
+  core::histogram interval;      // since the last per-second snapshot
+  std::vector<std::uint64_t> chat_sent_per_room;
+
+  void record_latency(std::uint64_t ns) noexcept {
+    latency.record(ns);
+    interval.record(ns);
+  }
+};
+
+/// A copy of a worker's stats (without the whole-run histogram), taken on its thread.
+struct snapshot {
+  counters c;
+  error_counts connect_errors;
+  error_counts io_errors;
+  core::histogram interval;
+  std::vector<std::uint64_t> chat_sent_per_room;
+
+  /// Adds another worker's snapshot (vectors are summed element-wise).
+  void merge(const snapshot& o);
+};
+
+}  // namespace simul::load

@@ -1,0 +1,115 @@
+// The chat state machine: nicks, rooms and membership, turning client lines into deliveries.
+// Sans-IO: it never touches a socket, a clock or a thread. A server feeds it framed lines and
+// writes the returned deliveries, in order, to the recipients' output queues.
+//
+// Thread affinity: none of its own. Not thread-safe: the async server calls it from its one
+// io_context thread; the threaded server calls it under one mutex. No call blocks or throws for
+// bad input (it may throw std::bad_alloc like any container).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/irc_message.hpp"
+
+namespace simul::core {
+
+using client_id = std::uint64_t;
+
+/// One buffer for many recipients: `line` is one complete wire line (ending in CRLF, never longer
+/// than hub_config::max_line_bytes), shared by everyone in `to`. A broadcast is one delivery, not
+/// one copy per recipient. `to` never contains a client that was not addressed.
+struct delivery {
+  shared_line line;
+  std::vector<client_id> to;
+};
+
+/// What one hub call produced. Deliveries must be queued in order: for any recipient, the order of
+/// deliveries is the order the lines must be sent in.
+struct hub_output {
+  std::vector<delivery> deliveries;
+  bool close = false;            // close the acting client once its deliveries are flushed
+  std::string close_reason;      // for logs and metrics ("Client Quit", "Ping timeout", ...)
+  bool registered_now = false;   // this call completed the acting client's registration
+};
+
+struct hub_config {
+  std::string server_name = "simul.local";  // prefix of server replies
+  std::string network = "simul";            // ISUPPORT NETWORK=
+  std::string motd;                         // lines separated by '\n'; empty → 422
+  std::size_t nick_len = 30;                // ISUPPORT NICKLEN=
+  std::size_t channel_len = 50;             // ISUPPORT CHANNELLEN=
+  std::size_t max_line_bytes = 512;         // outgoing lines are truncated to this (incl. CRLF)
+  std::string version = "simul-0.1.0";      // 002 and 004
+  std::string created;                      // 003 "This server was created <created>"; may be empty
+  std::size_t max_rooms_per_user = 0;       // 0 = unlimited; else 405 and ISUPPORT CHANLIMIT=#:<n>
+};
+
+/// The chat hub. Ids are chosen by the caller (any unique value per live connection).
+///
+/// Lifecycle of a connection:  connect() → on_line()* → [close requested] → disconnect().
+/// - on_line() with QUIT, and make_error_and_close(), already remove the client from the chat
+///   (peers see its QUIT) and set `close`; the later disconnect() for that id is then a no-op.
+/// - disconnect() for a connection that vanished (EOF, reset, ...) sends QUIT to its peers.
+/// - Calls with an unknown id return an empty output (never crash).
+class chat_hub {
+ public:
+  explicit chat_hub(hub_config config);
+  ~chat_hub();
+  chat_hub(const chat_hub&) = delete;
+  chat_hub& operator=(const chat_hub&) = delete;
+
+  /// A new connection from `host` (shown in nick!user@host). Produces nothing.
+  void connect(client_id id, std::string host);
+
+  /// One framed line (without CR/LF) from client `id`.
+  hub_output on_line(client_id id, std::string_view line);
+
+  /// The framer reported errc::line_too_long: replies 417 ERR_INPUTTOOLONG; the connection stays.
+  hub_output on_line_too_long(client_id id);
+
+  /// The connection is gone (EOF, error, or closed by the server for `reason`, e.g. "Ping timeout",
+  /// "SendQ exceeded"): peers sharing a room see ":nick!user@host QUIT :<reason>"; all state of the
+  /// client is removed. Nothing is addressed to `id` itself. Idempotent.
+  hub_output disconnect(client_id id, std::string_view reason);
+
+  /// Sends "ERROR :<msg>" to the client, removes it from the chat (peers see QUIT :<msg>) and sets
+  /// close=true, close_reason=msg. For ping timeout, SendQ exceeded, excess flood, too many
+  /// connections (works for unregistered clients too).
+  hub_output make_error_and_close(client_id id, std::string_view msg);
+
+  /// Server shutdown: one shared "ERROR :<msg>" delivery addressed to every connection; all chat
+  /// state is cleared without QUIT broadcasts (everybody is leaving). close=true means: close
+  /// every connection once flushed.
+  hub_output shutdown(std::string_view msg);
+
+  /// "PING :<server_name>", for the liveness timer (core::liveness says when).
+  shared_line make_ping() const;
+
+  bool is_registered(client_id id) const;
+  /// The client's nick, or "*" before one is set, or "" for an unknown id. Valid until the next call.
+  std::string_view nick(client_id id) const;
+  std::size_t users() const noexcept;        // registered clients
+  std::size_t rooms() const noexcept;        // non-empty rooms
+  std::size_t connections() const noexcept;  // all connected clients, registered or not
+
+  const hub_config& config() const noexcept { return config_; }
+
+ private:
+  struct client;
+  struct room;
+  class context;  // runs one call and collects its output (core/chat_context.hpp)
+
+  hub_config config_;
+  std::unordered_map<client_id, std::unique_ptr<client>> clients_;
+  std::unordered_map<std::string, client_id> nicks_;             // ascii_lower(nick) → owner
+  std::unordered_map<std::string, std::unique_ptr<room>> rooms_;  // ascii_lower(name) → room
+  std::size_t registered_ = 0;
+};
+
+}  // namespace simul::core

@@ -1,0 +1,33 @@
+// The metrics listener's HTTP/1.0 handling, shared by both models: request parsing, the
+// Prometheus text exposition (format 0.0.4), /healthz and /readyz. No I/O here.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "server/stats.hpp"
+
+namespace simul::server {
+
+/// Largest request head the metrics listener reads before answering 431.
+inline constexpr std::size_t max_http_request_bytes = 8192;
+
+/// Whether `received` holds a complete request head (ends in a blank line).
+bool http_request_complete(std::string_view received) noexcept;
+
+/// The full HTTP/1.0 response (status line, headers, body) to a request head.
+/// `draining` makes /readyz answer 503. Safe to call from any thread.
+std::string http_response(std::string_view request, const stats& st, bool draining, const char* model);
+
+/// Prometheus text for all counters plus process RSS, open fds and threads (from /proc/self).
+std::string render_metrics(const stats& st, bool draining, const char* model);
+
+/// Resident set size of this process in bytes (from /proc/self/statm), 0 if unknown.
+std::size_t process_rss_bytes();
+
+/// Threads in this process (from /proc/self/status), 0 if unknown.
+std::size_t process_threads();
+
+}  // namespace simul::server

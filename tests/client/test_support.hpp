@@ -1,0 +1,256 @@
+// Test helpers for simul-load: in-process servers on 127.0.0.1 port 0 (an echo server that can
+// garble, an IRC server that can drop, repeat and swap lines) and a runner for the binary.
+#pragma once
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read_until.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace simul::test {
+
+using asio::ip::tcp;
+inline constexpr auto nothrow = asio::experimental::as_tuple(asio::use_awaitable);
+
+/// Runs an io_context on its own thread for the lifetime of the object.
+class server_thread {
+ public:
+  server_thread() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
+  virtual ~server_thread() {
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+ protected:
+  void start() {
+    asio::co_spawn(io_, accept_loop(), [](std::exception_ptr) {});
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  virtual asio::awaitable<void> session(tcp::socket s) = 0;
+
+  asio::io_context io_;
+
+ private:
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto [ec, s] = co_await acceptor_.async_accept(nothrow);
+      if (ec) co_return;
+      asio::co_spawn(io_, session(std::move(s)), [](std::exception_ptr) {});
+    }
+  }
+
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+/// Echoes every byte; records each peer's address. With garble_every = N, every Nth read has
+/// its first byte flipped.
+class echo_server : public server_thread {
+ public:
+  explicit echo_server(int garble_every = 0) : garble_every_(garble_every) { start(); }
+
+  std::multiset<std::string> peers() {
+    std::lock_guard lock(mu_);
+    return peers_;
+  }
+
+ private:
+  asio::awaitable<void> session(tcp::socket s) override {
+    {
+      std::lock_guard lock(mu_);
+      peers_.insert(s.remote_endpoint().address().to_string());
+    }
+    char buf[4096];
+    for (int reads = 1;; ++reads) {
+      auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), nothrow);
+      if (ec) co_return;
+      if (garble_every_ && reads % garble_every_ == 0) buf[0] ^= 0x5a;
+      auto [wec, w] = co_await asio::async_write(s, asio::buffer(buf, n), nothrow);
+      if (wec) co_return;
+    }
+  }
+
+  int garble_every_;
+  std::mutex mu_;
+  std::multiset<std::string> peers_;
+};
+
+/// Just enough IRC for simul-load chat: 001 after NICK+USER, a PING it must answer, JOIN echoed,
+/// PRIVMSG relayed to the room's other members. Faults are applied per relayed line, counted over
+/// the whole server: drop_at / repeat_at / swap_at (0 = never) pick the relay numbers.
+class irc_server : public server_thread {
+ public:
+  struct faults {
+    int drop_at = 0;
+    int repeat_at = 0;
+    int swap_at = 0;  // this relay is held back and sent after the next one to the same user
+  };
+  explicit irc_server(faults f = {}) : faults_(f) { start(); }
+
+  int pongs() const { return pongs_.load(); }
+
+ private:
+  struct client {
+    tcp::socket socket;
+    std::string nick;
+    std::string held;    // a line held back by swap_at
+    std::string outbox;  // one write at a time keeps lines whole and in order
+    bool writing = false;
+    explicit client(tcp::socket s) : socket(std::move(s)) {}
+  };
+  using client_ptr = std::shared_ptr<client>;
+
+  void send(const client_ptr& c, const std::string& line) {
+    c->outbox += line;
+    if (!c->writing) flush(c);
+  }
+
+  void flush(const client_ptr& c) {
+    c->writing = true;
+    auto data = std::make_shared<std::string>(std::move(c->outbox));
+    c->outbox.clear();
+    asio::async_write(c->socket, asio::buffer(*data), [this, c, data](std::error_code ec, std::size_t) {
+      c->writing = false;
+      if (!ec && !c->outbox.empty()) flush(c);
+    });
+  }
+
+  void relay(const client_ptr& to, const std::string& line) {
+    const int n = ++relays_;
+    if (n == faults_.drop_at) return;
+    if (n == faults_.swap_at) {
+      to->held = line;
+      return;
+    }
+    send(to, line);
+    if (n == faults_.repeat_at) send(to, line);
+    if (!to->held.empty()) {
+      send(to, to->held);
+      to->held.clear();
+    }
+  }
+
+  asio::awaitable<void> session(tcp::socket s) override {
+    auto self = std::make_shared<client>(std::move(s));
+    std::string buf;
+    bool have_user = false;
+    std::string room;
+    for (;;) {
+      auto [ec, n] = co_await asio::async_read_until(self->socket, asio::dynamic_buffer(buf), "\n", nothrow);
+      if (ec) break;
+      std::string line = buf.substr(0, n);
+      buf.erase(0, n);
+      while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+      std::istringstream in(line);
+      std::string cmd, arg;
+      in >> cmd >> arg;
+      if (cmd == "NICK") self->nick = arg;
+      if (cmd == "USER") have_user = true;
+      if ((cmd == "NICK" || cmd == "USER") && have_user && !self->nick.empty()) {
+        send(self, ":test.local 001 " + self->nick + " :Welcome\r\nPING :tok\r\n");
+      } else if (cmd == "PONG") {
+        ++pongs_;
+      } else if (cmd == "JOIN") {
+        room = arg;
+        rooms_[room].push_back(self);
+        send(self, ":" + self->nick + "!u@h JOIN " + room + "\r\n");
+      } else if (cmd == "PRIVMSG") {
+        const std::string out = ":" + self->nick + "!u@h " + line + "\r\n";
+        for (auto& member : rooms_[arg]) {
+          if (member != self) relay(member, out);
+        }
+      }
+    }
+    if (!room.empty()) std::erase(rooms_[room], self);
+  }
+
+  faults faults_;
+  int relays_ = 0;
+  std::atomic<int> pongs_{0};
+  std::map<std::string, std::vector<client_ptr>> rooms_;
+};
+
+/// What a run of the simul-load binary produced.
+struct run_output {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// A fresh temporary directory's file path (the directory outlives the test; it is tiny).
+inline std::string temp_path(const std::string& name) {
+  static std::string dir = [] {
+    char tmpl[] = "/tmp/simul-load-test.XXXXXX";
+    const char* d = ::mkdtemp(tmpl);
+    return std::string(d ? d : "/tmp");
+  }();
+  return dir + "/" + name;
+}
+
+/// Runs `program args...` with stdout and stderr captured; waits for it (it is bounded by its
+/// own --duration).
+inline run_output run_program(const std::string& program, const std::vector<std::string>& args) {
+  static std::atomic<int> counter{0};
+  const int id = ++counter;
+  const std::string out_path = temp_path("out" + std::to_string(id));
+  const std::string err_path = temp_path("err" + std::to_string(id));
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> all{program};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  run_output r;
+  if (posix_spawn(&pid, program.c_str(), &fa, nullptr, argv.data(), environ) == 0) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  posix_spawn_file_actions_destroy(&fa);
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  return r;
+}
+
+inline run_output run_load(const std::vector<std::string>& args) { return run_program(SIMUL_LOAD_BIN, args); }
+
+/// True if python3 parses the file as JSON and `check` (a Python expression over `d`) holds.
+inline bool python_json_check(const std::string& path, const std::string& check) {
+  auto r = run_program("/usr/bin/python3",
+                       {"-c", "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if (" + check + ") else 1)",
+                        path});
+  return r.exit_code == 0;
+}
+
+}  // namespace simul::test

@@ -1,0 +1,102 @@
+// Test helper for the chat hub tests: a hub plus per-client inboxes of received lines.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/chat_hub.hpp"
+
+namespace simul::core::test {
+
+using lines = std::vector<std::string>;
+
+inline hub_config test_config() {
+  hub_config c;
+  c.server_name = "irc.test";
+  c.network = "TestNet";
+  c.motd = "";
+  c.nick_len = 9;
+  c.channel_len = 20;
+  c.max_line_bytes = 512;
+  c.version = "simul-test";
+  return c;
+}
+
+struct chat_fixture {
+  explicit chat_fixture(hub_config c = test_config()) : hub(std::move(c)) {}
+
+  /// Records every delivery's lines (without CRLF) in the inboxes of its recipients.
+  void collect(const hub_output& out) {
+    for (const auto& d : out.deliveries) {
+      REQUIRE(d.line);
+      const std::string& s = *d.line;
+      REQUIRE(s.size() >= 2);
+      CHECK(s.size() <= hub.config().max_line_bytes);
+      CHECK(s.substr(s.size() - 2) == "\r\n");
+      CHECK(s.find('\n') == s.size() - 1);  // exactly one line per delivery
+      CHECK(!d.to.empty());
+      for (auto id : d.to) inbox[id].push_back(s.substr(0, s.size() - 2));
+    }
+  }
+
+  hub_output send(client_id id, std::string_view line) {
+    last = hub.on_line(id, line);
+    collect(last);
+    return last;
+  }
+
+  void connect(client_id id, std::string host = "127.0.0.1") { hub.connect(id, std::move(host)); }
+
+  /// Connects and registers `nick` (user name = nick), then forgets the welcome burst.
+  void join_server(client_id id, const std::string& nick) {
+    connect(id);
+    send(id, "NICK " + nick);
+    send(id, "USER " + nick + " 0 * :Real " + nick);
+    REQUIRE(hub.is_registered(id));
+    inbox[id].clear();
+  }
+
+  /// Registers and joins a room, then forgets everything received so far by everybody.
+  void join_room(client_id id, const std::string& nick, const std::string& room) {
+    if (!hub.is_registered(id)) join_server(id, nick);
+    send(id, "JOIN " + room);
+    clear_all();
+  }
+
+  lines take(client_id id) { return std::exchange(inbox[id], {}); }
+  void clear_all() { inbox.clear(); }
+
+  /// The numeric (or command) of each line of `ls`: the second word.
+  static std::vector<std::string> commands(const lines& ls) {
+    std::vector<std::string> out;
+    for (const auto& l : ls) {
+      auto a = l.find(' ');
+      auto b = l.find(' ', a + 1);
+      out.push_back(l.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1));
+    }
+    return out;
+  }
+
+  chat_hub hub;
+  std::map<client_id, lines> inbox;
+  hub_output last;
+};
+
+}  // namespace simul::core::test
+
+namespace doctest {
+template <>
+struct StringMaker<simul::core::test::lines> {
+  static String convert(const simul::core::test::lines& ls) {
+    std::string s = "{";
+    for (const auto& l : ls) s += "\n  \"" + l + "\"";
+    s += "\n}";
+    return String(s.c_str());
+  }
+};
+}  // namespace doctest

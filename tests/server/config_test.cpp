@@ -1,0 +1,426 @@
+// Tests for the server configuration: YAML loading, validation, to_yaml and the command line.
+#include "server/config.hpp"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using namespace simul::server;
+
+namespace {
+
+const fs::path source_dir = SIMUL_SOURCE_DIR;
+
+// A fresh directory under /tmp, removed with everything in it at the end of the test.
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    std::string tmpl = (fs::temp_directory_path() / "simul-config-test-XXXXXX").string();
+    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    path = tmpl;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+
+  std::string write(const std::string& name, const std::string& text) const {
+    fs::path p = path / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p.string();
+  }
+};
+
+// The message of the config_error that loading `yaml` throws; "" if it loads.
+std::string load_error(const std::string& yaml) {
+  try {
+    load_config_text(yaml, "t.yaml");
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string validate_error(const config& cfg) {
+  try {
+    validate(cfg);
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Runs parse_command_line on the given arguments, capturing what it prints.
+struct cli_run {
+  command_line result;
+  std::string out, err;
+};
+
+cli_run run_cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "simul-server");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::ostringstream out, err;
+  cli_run r;
+  r.result = parse_command_line(static_cast<int>(args.size()), argv.data(), out, err);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+// Dotted names of every leaf in a YAML map.
+void leaf_keys(const YAML::Node& map, const std::string& prefix, std::set<std::string>& out) {
+  for (const auto& kv : map) {
+    const YAML::Node value = kv.second;
+    std::string key = prefix + kv.first.Scalar();
+    if (value.IsMap()) {
+      leaf_keys(value, key + ".", out);
+    } else {
+      out.insert(key);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("config: the built-in defaults equal config/server.yaml") {
+  config loaded = load_config_file((source_dir / "config/server.yaml").string());
+  CHECK(to_yaml(loaded) == to_yaml(config{}));
+}
+
+TEST_CASE("config: config/server.yaml sets every key, each under a comment") {
+  std::set<std::string> in_file, printed;
+  leaf_keys(YAML::LoadFile((source_dir / "config/server.yaml").string()), "", in_file);
+  leaf_keys(YAML::Load(to_yaml(config{})), "", printed);
+  CHECK(in_file == printed);
+
+  std::ifstream in(source_dir / "config/server.yaml");
+  std::string line, previous;
+  while (std::getline(in, line)) {
+    bool is_key = !line.empty() && line.find(':') != std::string::npos &&
+                  line.find_first_not_of(' ') != std::string::npos &&
+                  line[line.find_first_not_of(' ')] != '#' && line.back() != ':';
+    if (is_key) {
+      INFO(line);
+      CHECK(previous.find_first_not_of(' ') != std::string::npos);
+      CHECK(previous[previous.find_first_not_of(' ')] == '#');
+    }
+    previous = line;
+  }
+}
+
+TEST_CASE("config: config/docker.yaml is the defaults bound to 0.0.0.0") {
+  config expected;
+  expected.bind = "0.0.0.0";
+  config loaded = load_config_file((source_dir / "config/docker.yaml").string());
+  CHECK(to_yaml(loaded) == to_yaml(expected));
+}
+
+TEST_CASE("config: an empty file or one with only comments means the defaults") {
+  CHECK(to_yaml(load_config_text("", "t.yaml")) == to_yaml(config{}));
+  CHECK(to_yaml(load_config_text("# nothing here\n", "t.yaml")) == to_yaml(config{}));
+  CHECK(to_yaml(load_config_text("limits:\n", "t.yaml")) == to_yaml(config{}));
+}
+
+TEST_CASE("config: values in the file override the defaults and keep the rest") {
+  config c = load_config_text(
+      "model: threaded\nchat:\n  port: 7000\n  motd: \"hello\"\nlimits:\n"
+      "  flood_lines_per_second: 2.5\n  max_connections_per_ip: 4\n",
+      "t.yaml");
+  CHECK(c.model == model_kind::threaded);
+  CHECK(c.chat.port == 7000);
+  CHECK(c.chat_service.motd == "hello");
+  CHECK(c.limits.flood_lines_per_second == 2.5);
+  CHECK(c.limits.max_connections_per_ip == 4);
+  CHECK(c.echo.port == 7007);
+  CHECK(c.limits.max_line_bytes == 512);
+}
+
+TEST_CASE("config: an unknown key is an error naming the key and its line:column") {
+  SUBCASE("at the top level") {
+    CHECK(load_error("model: async\nbnid: 127.0.0.1\n") ==
+          "t.yaml:2:1: bnid: unknown key (did you mean bind?)");
+  }
+  SUBCASE("inside a section") {
+    CHECK(load_error("limits:\n  max_connections: 5\n  max_lines: 100\n") ==
+          "t.yaml:3:3: limits.max_lines: unknown key (did you mean max_line_bytes?)");
+  }
+  SUBCASE("with nothing like it") {
+    CHECK(load_error("chat:\n  colour: blue\n") == "t.yaml:2:3: chat.colour: unknown key");
+  }
+  SUBCASE("below a leaf") {
+    CHECK(load_error("echo:\n  port:\n    number: 5\n") ==
+          "t.yaml:2:3: echo.port: expected an integer, got a map");
+  }
+}
+
+TEST_CASE("config: a value of the wrong type is an error naming the key") {
+  CHECK(load_error("echo:\n  port: \"7007\"\n") ==
+        "t.yaml:2:3: echo.port: expected an integer, got a string \"7007\"");
+  CHECK(load_error("echo:\n  port: seven\n") ==
+        "t.yaml:2:3: echo.port: expected an integer, got \"seven\"");
+  CHECK(load_error("echo:\n  port: 7.5\n") ==
+        "t.yaml:2:3: echo.port: expected an integer, got \"7.5\"");
+  CHECK(load_error("echo:\n  port:\n") ==
+        "t.yaml:2:3: echo.port: expected an integer, got nothing");
+  CHECK(load_error("echo:\n  enabled: [true]\n") ==
+        "t.yaml:2:3: echo.enabled: expected true or false, got a list");
+  CHECK(load_error("echo:\n  enabled: maybe\n") ==
+        "t.yaml:2:3: echo.enabled: expected true or false, got \"maybe\"");
+  CHECK(load_error("chat:\n  server_name: {a: 1}\n") ==
+        "t.yaml:2:3: chat.server_name: expected a string, got a map");
+  CHECK(load_error("limits: 5\n") == "t.yaml:1:1: limits: expected a map of settings, got \"5\"");
+  CHECK(load_error("limits:\n  flood_lines_per_second: fast\n") ==
+        "t.yaml:2:3: limits.flood_lines_per_second: expected a number, got \"fast\"");
+  CHECK(load_error("- model\n") == "t.yaml:1:1: expected a map of settings, got a list");
+}
+
+TEST_CASE("config: an out-of-range value is an error naming the key and the range") {
+  CHECK(load_error("limits:\n  max_line_bytes: 10\n") ==
+        "t.yaml:2:3: limits.max_line_bytes: must be between 64 and 65536 (got 10)");
+  CHECK(load_error("limits:\n  max_connections: -1\n") ==
+        "t.yaml:2:3: limits.max_connections: must be between 1 and 1000000 (got -1)");
+  CHECK(load_error("chat:\n  port: 70000\n") ==
+        "t.yaml:2:3: chat.port: must be between 0 and 65535 (got 70000)");
+  CHECK(load_error("chat:\n  port: 99999999999999999999999\n") ==
+        "t.yaml:2:3: chat.port: must be between 0 and 65535 (got 99999999999999999999999)");
+  CHECK(load_error("limits:\n  flood_lines_per_second: 0\n") ==
+        "t.yaml:2:3: limits.flood_lines_per_second: must be greater than 0 and at most 1000000 "
+        "(got 0)");
+  CHECK(load_error("log:\n  level: loud\n") ==
+        "t.yaml:2:3: log.level: must be one of trace, debug, info, warn, error, critical, off (got "
+        "\"loud\")");
+  CHECK(load_error("log:\n  format: xml\n") ==
+        "t.yaml:2:3: log.format: must be one of text, json (got \"xml\")");
+  CHECK(load_error("model: forked\n") ==
+        "t.yaml:1:1: model: must be async or threaded (got \"forked\")");
+  CHECK(load_error("bind: localhost\n") ==
+        "t.yaml:1:1: bind: must be an IPv4 or IPv6 address (got \"localhost\")");
+  CHECK(load_error("chat:\n  server_name: a b\n") ==
+        "t.yaml:2:3: chat.server_name: must be 1 to 63 letters, digits, '.', '-' or '_' (got \"a "
+        "b\")");
+  CHECK(load_error("bind: \"::\"\n").empty());
+}
+
+TEST_CASE("config: a YAML syntax error names the file, line and column") {
+  std::string e = load_error("limits:\n  max_line_bytes: [512\n");
+  CHECK(e.rfind("t.yaml:3:1: invalid YAML: ", 0) == 0);
+  CHECK(e.find('\n') == std::string::npos);
+  CHECK(load_error("a: 1\n b: 2\n").rfind("t.yaml:", 0) == 0);
+}
+
+TEST_CASE("config: a duplicate key is an error naming both lines") {
+  CHECK(load_error("echo:\n  port: 1\n  port: 2\n") ==
+        "t.yaml:3:3: echo.port: duplicate key (first at line 2)");
+  CHECK(load_error("model: async\nmodel: threaded\n") ==
+        "t.yaml:2:1: model: duplicate key (first at line 1)");
+}
+
+TEST_CASE("config: a second YAML document is rejected") {
+  CHECK(load_error("model: async\n---\nmodel: threaded\n") ==
+        "t.yaml:3:1: expected one YAML document, found a second");
+}
+
+TEST_CASE("config: a soft send queue limit above the hard limit is rejected") {
+  CHECK(
+      load_error("limits:\n  sendq_hard_bytes: 4096\n  sendq_soft_bytes: 8192\n") ==
+      "t.yaml:3:3: limits.sendq_soft_bytes: must not exceed limits.sendq_hard_bytes (8192 > 4096)");
+  SUBCASE("blaming the hard limit's line when only it was set") {
+    CHECK(load_error("limits:\n  sendq_hard_bytes: 4096\n") ==
+          "t.yaml:2:3: limits.sendq_soft_bytes: must not exceed limits.sendq_hard_bytes (262144 > "
+          "4096)");
+  }
+  SUBCASE("without a file") {
+    config c;
+    c.limits.sendq_soft_bytes = c.limits.sendq_hard_bytes + 1;
+    CHECK(validate_error(c) ==
+          "limits.sendq_soft_bytes: must not exceed limits.sendq_hard_bytes (1048577 > 1048576)");
+  }
+}
+
+TEST_CASE("config: cross-field limits are checked") {
+  config c;
+  CHECK(validate_error(c).empty());
+  SUBCASE("a line must fit in the input backlog") {
+    c.limits.max_line_bytes = 16384;
+    CHECK(validate_error(c) ==
+          "limits.flood_max_backlog_bytes: must be at least limits.max_line_bytes (8192 < 16384)");
+  }
+  SUBCASE("two listeners cannot share a port") {
+    c.metrics.port = c.chat.port;
+    CHECK(validate_error(c) == "metrics.port: same port as chat.port (6667)");
+    c.metrics.enabled = false;
+    CHECK(validate_error(c).empty());
+  }
+  SUBCASE("port 0 may be used by every listener") {
+    c.echo.port = c.chat.port = c.metrics.port = 0;
+    CHECK(validate_error(c).empty());
+  }
+  SUBCASE("at least one listener is enabled") {
+    c.echo.enabled = c.chat.enabled = c.metrics.enabled = false;
+    CHECK(validate_error(c) ==
+          "echo.enabled: at least one of echo, chat and metrics must be enabled");
+  }
+  SUBCASE("per-key ranges apply to values set in code") {
+    c.threaded_stack_kib = 8;
+    CHECK(validate_error(c) == "threaded.stack_kib: must be between 64 and 65536 (got 8)");
+  }
+}
+
+TEST_CASE("config: to_yaml output loads back to the same config") {
+  config c;
+  c.model = model_kind::threaded;
+  c.bind = "::1";
+  c.echo = {false, 0};
+  c.chat.port = 6697;
+  c.chat_service.server_name = "irc.example-1.org";
+  c.chat_service.motd = "Welcome \"friend\"\\\nline two\ttabbed\r\x01 caf\xc3\xa9";
+  c.limits.flood_lines_per_second = 0.1;
+  c.limits.sendq_hard_bytes = 4 * 1024 * 1024;
+  c.timeouts.idle_seconds = 1;
+  c.drain_seconds = 0;
+  c.log = {"debug", "json", 0};
+  REQUIRE(validate_error(c).empty());
+
+  std::string text = to_yaml(c);
+  config back = load_config_text(text, "to_yaml");
+  CHECK(to_yaml(back) == text);
+  CHECK(back.chat_service.motd == c.chat_service.motd);
+  CHECK(back.limits.flood_lines_per_second == c.limits.flood_lines_per_second);
+  CHECK(back.model == model_kind::threaded);
+  CHECK_FALSE(back.echo.enabled);
+  CHECK(to_yaml(load_config_text(to_yaml(config{}), "defaults")) == to_yaml(config{}));
+}
+
+TEST_CASE("config: chat.motd_file is read relative to the config file's directory") {
+  temp_dir dir;
+  fs::create_directory(dir.path / "etc");
+  dir.write("etc/motd.txt", "Hello\nthere\n");
+  std::string path = dir.write("etc/server.yaml", "chat:\n  motd_file: motd.txt\n");
+  config c = load_config_file(path);
+  CHECK(c.chat_service.motd == "Hello\nthere\n");
+  CHECK(c.chat_service.motd_file == (dir.path / "etc/motd.txt").string());
+
+  SUBCASE("and to_yaml names the file, which loads back") {
+    config back = load_config_text(to_yaml(c), "to_yaml");
+    CHECK(back.chat_service.motd == "Hello\nthere\n");
+    CHECK(to_yaml(back) == to_yaml(c));
+  }
+  SUBCASE("a missing file is an error naming the key") {
+    std::string bad = dir.write("etc/bad.yaml", "chat:\n  motd_file: nope.txt\n");
+    std::string expected = bad + ":2:3: chat.motd_file: cannot read \"";
+    try {
+      load_config_file(bad);
+      FAIL("loaded a config whose motd_file is missing");
+    } catch (const config_error& e) {
+      std::string what = e.what();
+      CHECK(what.rfind(expected, 0) == 0);
+      CHECK(what.find("No such file or directory") != std::string::npos);
+    }
+  }
+  SUBCASE("motd and motd_file together are an error") {
+    std::string both = dir.write("etc/both.yaml", "chat:\n  motd: hi\n  motd_file: motd.txt\n");
+    CHECK_THROWS_WITH_AS(
+        load_config_file(both),
+        (both + ":3:3: chat.motd_file: set chat.motd or chat.motd_file, not both").c_str(),
+        config_error);
+  }
+}
+
+TEST_CASE("config: a missing config file is an error naming the file") {
+  CHECK_THROWS_WITH_AS(
+      load_config_file("/nonexistent/simul.yaml"),
+      "/nonexistent/simul.yaml: cannot read config file: No such file or directory", config_error);
+}
+
+TEST_CASE("config: command-line flags override the config file") {
+  temp_dir dir;
+  std::string path = dir.write(
+      "s.yaml", "model: async\nbind: 0.0.0.0\nchat:\n  port: 7000\nlog:\n  level: warn\n");
+  cli_run r = run_cli({"--config", path, "--model", "threaded", "--chat-port", "0",
+                       "--metrics-port", "9200", "--no-echo", "--log-format", "json"});
+  REQUIRE_FALSE(r.result.exit_now);
+  const config& c = r.result.cfg;
+  CHECK(r.result.config_path == path);
+  CHECK(c.model == model_kind::threaded);
+  CHECK(c.bind == "0.0.0.0");
+  CHECK(c.chat.port == 0);
+  CHECK(c.metrics.port == 9200);
+  CHECK_FALSE(c.echo.enabled);
+  CHECK(c.chat.enabled);
+  CHECK(c.log.level == "warn");
+  CHECK(c.log.format == "json");
+}
+
+TEST_CASE("config: without --config the command line starts from the defaults") {
+  cli_run r = run_cli({"--check-config", "--probe", "127.0.0.1:9107"});
+  REQUIRE_FALSE(r.result.exit_now);
+  CHECK(r.result.check_config);
+  CHECK(r.result.probe == "127.0.0.1:9107");
+  CHECK(to_yaml(r.result.cfg) == to_yaml(config{}));
+}
+
+TEST_CASE("config: a flag can fix what the file alone gets wrong") {
+  temp_dir dir;
+  std::string path = dir.write("s.yaml", "chat:\n  port: 7007\n");  // clashes with echo.port
+  CHECK_THROWS_WITH_AS(run_cli({"--config", path}),
+                       (path + ":2:3: chat.port: same port as echo.port (7007)").c_str(),
+                       config_error);
+  CHECK(run_cli({"--config", path, "--echo-port", "7008"}).result.cfg.chat.port == 7007);
+  CHECK_THROWS_WITH_AS(run_cli({"--echo-port", "6667"}),
+                       "option --echo-port: chat.port: same port as echo.port (6667)",
+                       config_error);
+  CHECK_THROWS_WITH_AS(run_cli({"--bind", "example.org"}),
+                       "option --bind: bind: must be an IPv4 or IPv6 address (got \"example.org\")",
+                       config_error);
+}
+
+TEST_CASE("config: a bad flag exits with code 2 and a message on stderr") {
+  for (std::vector<std::string> args :
+       std::vector<std::vector<std::string>>{{"--bogus"},
+                                             {"--chat-port", "70000"},
+                                             {"--chat-port", "x"},
+                                             {"--model", "forked"},
+                                             {"--log-level", "loud"},
+                                             {"--log-format", "xml"},
+                                             {"--no-chat", "--chat-port", "1"},
+                                             {"--probe", "localhost"},
+                                             {"--probe", "localhost:0"},
+                                             {"--config"},
+                                             {"extra"}}) {
+    INFO(args[0]);
+    cli_run r = run_cli(args);
+    CHECK(r.result.exit_now);
+    CHECK(r.result.exit_code == 2);
+    CHECK_FALSE(r.err.empty());
+    CHECK(r.out.empty());
+  }
+}
+
+TEST_CASE("config: --version and --help print to stdout and exit 0") {
+  cli_run v = run_cli({"--version"});
+  CHECK(v.result.exit_now);
+  CHECK(v.result.exit_code == 0);
+  CHECK(v.out == "simul-server " SIMUL_VERSION " (" SIMUL_GIT_SHA ")\n");
+
+  cli_run h = run_cli({"--help"});
+  CHECK(h.result.exit_now);
+  CHECK(h.result.exit_code == 0);
+  CHECK(h.err.empty());
+  for (const char* flag :
+       {"--config", "--model", "--bind", "--echo-port", "--chat-port", "--metrics-port",
+        "--no-echo", "--no-chat", "--no-metrics", "--log-level", "--log-format", "--check-config",
+        "--version", "--probe"}) {
+    INFO(flag);
+    CHECK(h.out.find(flag) != std::string::npos);
+  }
+}

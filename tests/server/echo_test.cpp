@@ -1,0 +1,156 @@
+// Integration tests of the echo service over real sockets, for every model.
+#include <doctest/doctest.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <random>
+
+#include "tests/server/test_support.hpp"
+
+using namespace simul::test;
+
+namespace {
+
+std::string random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("echo returns a 1 MiB message byte for byte") {
+  for (auto m : models()) {
+    CAPTURE(to_string(m));
+    running_server srv(test_config(m));
+    client c(srv.echo_port());
+    auto data = random_bytes(1 << 20, 42);
+    // Send and receive in slices so neither side's socket buffer has to hold it all.
+    std::string back;
+    for (std::size_t off = 0; off < data.size(); off += 65536) {
+      auto slice = std::string_view(data).substr(off, 65536);
+      c.send(slice);
+      back += c.recv_exact(slice.size());
+    }
+    CHECK(back.size() == data.size());
+    CHECK(back == data);
+  }
+}
+
+TEST_CASE("echo serves 2,000 concurrent connections at once, each getting its own bytes back") {
+  for (auto m : models()) {
+    CAPTURE(to_string(m));
+    running_server srv(test_config(m));
+    constexpr int n = 2000;
+    std::vector<client> clients;
+    clients.reserve(n);
+    for (int i = 0; i < n; ++i) clients.emplace_back(srv.echo_port());
+    for (int i = 0; i < n; ++i) clients[i].send("hello " + std::to_string(i) + "\n");
+    int ok = 0;
+    for (int i = 0; i < n; ++i) {
+      auto line = clients[i].recv_line();
+      ok += line && *line == "hello " + std::to_string(i);
+    }
+    CHECK(ok == n);
+    auto body = http_get(srv.metrics_port(), "/metrics");
+    CHECK(metric(body, "simul_connections{service=\"echo\"}") == n);
+  }
+}
+
+TEST_CASE("a half-closed client still receives its echo, then the server closes") {
+  for (auto m : models()) {
+    CAPTURE(to_string(m));
+    running_server srv(test_config(m));
+    client c(srv.echo_port());
+    c.send("last words\n");
+    c.shutdown_write();
+    CHECK(c.recv_line() == std::optional<std::string>("last words"));
+    CHECK(c.wait_closed());
+  }
+}
+
+TEST_CASE("a client that stops reading is no longer read from (backpressure)") {
+  for (auto m : models()) {
+    CAPTURE(to_string(m));
+    running_server srv(test_config(m));
+    client c(srv.echo_port());
+    const auto chunk = std::string(64 * 1024, 'x');
+    std::size_t sent = 0;
+    // Never read: the server's writes fill our receive buffer, then it must stop reading, and our
+    // sends stall. 64 MiB would be accepted without backpressure; we must stall long before.
+    for (int stalls = 0; sent < (64u << 20) && stalls < 50;) {
+      auto n = c.try_send(chunk);
+      if (n == 0) {
+        ++stalls;
+        pollfd p{c.fd(), POLLOUT, 0};
+        ::poll(&p, 1, 20);
+      } else {
+        stalls = 0;
+        sent += n;
+      }
+    }
+    CHECK(sent < (32u << 20));
+    // And everything sent is still echoed, in order, once we read.
+    auto back = c.recv_exact(sent, 20s);
+    CHECK(back.size() == sent);
+    CHECK(back.find_first_not_of('x') == std::string::npos);
+  }
+}
+
+TEST_CASE("an idle echo client is closed after timeouts.idle_seconds") {
+  for (auto m : models()) {
+    CAPTURE(to_string(m));
+    auto cfg = test_config(m);
+    cfg.timeouts.idle_seconds = 1;
+    running_server srv(cfg);
+    client active(srv.echo_port()), idle(srv.echo_port());
+    CHECK(idle.wait_closed(5s));
+    auto body = http_get(srv.metrics_port(), "/metrics");
+    CHECK(metric(body, "simul_disconnects_total{reason=\"idle\"}") >= 1);
+  }
+}
+
+TEST_CASE("over limits.max_connections a client gets a one-line reason and is closed") {
+  for (auto m : models()) {
+    CAPTURE(to_string(m));
+    auto cfg = test_config(m);
+    cfg.limits.max_connections = 3;
+    running_server srv(cfg);
+    client a(srv.echo_port()), b(srv.echo_port()), c(srv.echo_port());
+    a.send("a\n");
+    REQUIRE(a.recv_line() == std::optional<std::string>("a"));
+    client d(srv.echo_port());
+    CHECK(d.recv_line() == std::optional<std::string>("error: too many connections"));
+    CHECK(d.wait_closed());
+    auto body = http_get(srv.metrics_port(), "/metrics");
+    CHECK(metric(body, "simul_connections_rejected_total{service=\"echo\"}") == 1);
+    // The others are unaffected, and a slot frees up when one leaves.
+    c.send("c\n");
+    CHECK(c.recv_line() == std::optional<std::string>("c"));
+    a = client();
+    CHECK(eventually([&] {
+      client e(srv.echo_port());
+      e.send("e\n");
+      return e.recv_line(2s) == std::optional<std::string>("e");
+    }));
+  }
+}
+
+TEST_CASE("over limits.max_connections_per_ip the extra client is refused") {
+  for (auto m : models()) {
+    CAPTURE(to_string(m));
+    auto cfg = test_config(m);
+    cfg.limits.max_connections_per_ip = 2;
+    running_server srv(cfg);
+    client a(srv.echo_port()), b(srv.echo_port());
+    client c(srv.echo_port());
+    CHECK(c.recv_line() == std::optional<std::string>("error: too many connections from your address"));
+    CHECK(c.wait_closed());
+    // Another source address is counted separately.
+    client other(srv.echo_port(), "127.0.0.1", "127.0.0.2");
+    other.send("hi\n");
+    CHECK(other.recv_line() == std::optional<std::string>("hi"));
+  }
+}

@@ -1,0 +1,85 @@
+// Tests of the simul-server binary as users run it: exit codes, signals, start-up errors.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include "tests/server/test_support.hpp"
+
+using namespace simul::test;
+
+namespace {
+const std::vector<std::string> any_ports = {"--echo-port", "0", "--chat-port", "0", "--metrics-port", "0"};
+
+std::vector<std::string> args(std::vector<std::string> extra) {
+  auto a = any_ports;
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+std::string model_name(model_kind m) { return simul::server::to_string(m); }
+}  // namespace
+
+TEST_CASE("a bad config file exits 2 with a message naming the key and line:column") {
+  auto path = temp_file("echo:\n  port: 7007\nlimits:\n  max_line_bytez: 512\n");
+  server_process p({"--config", path});
+  CHECK(p.wait() == std::optional<int>(2));
+  auto err = p.stderr_text();
+  CHECK(err.find("max_line_bytez") != std::string::npos);
+  CHECK(err.find(":4:3") != std::string::npos);
+}
+
+TEST_CASE("--check-config accepts the shipped config and rejects a bad one") {
+  server_process good({"--config", std::string(SIMUL_SOURCE_DIR) + "/config/server.yaml", "--check-config"});
+  CHECK(good.wait() == std::optional<int>(0));
+  server_process bad({"--config", temp_file("limits:\n  max_connections: -5\n"), "--check-config"});
+  CHECK(bad.wait() == std::optional<int>(2));
+  CHECK(bad.stderr_text().find("limits.max_connections") != std::string::npos);
+}
+
+TEST_CASE("a port already in use exits 2 naming the listener and address") {
+  for (auto m : models()) {
+    CAPTURE(to_string(m));
+    running_server holder(test_config(m));
+    auto port = std::to_string(holder.echo_port());
+    server_process p({"--model", model_name(m), "--echo-port", port, "--chat-port", "0", "--metrics-port", "0"});
+    CHECK(p.wait() == std::optional<int>(2));
+    CHECK(p.stderr_text().find("error: echo listener 127.0.0.1:" + port + ": address already in use") !=
+          std::string::npos);
+  }
+}
+
+TEST_CASE("SIGTERM under load drains and exits 0") {
+  for (auto m : models()) {
+    CAPTURE(to_string(m));
+    server_process p(args({"--model", model_name(m)}));
+    REQUIRE(p.wait_ready());
+    std::vector<client> clients;
+    for (int i = 0; i < 200; ++i) clients.emplace_back(p.echo_port);
+    for (int i = 0; i < 200; ++i) clients[i].send(std::string(1000, 'z'));
+    p.signal(SIGTERM);
+    CHECK(p.wait() == std::optional<int>(0));
+    for (auto& c : clients) CHECK(c.wait_closed(2s));
+    CHECK(p.stderr_text().find("drain complete") != std::string::npos);
+  }
+}
+
+TEST_CASE("a second signal during the drain exits at once") {
+  for (auto m : models()) {
+    CAPTURE(to_string(m));
+    server_process p(args({"--model", model_name(m)}));
+    REQUIRE(p.wait_ready());
+    client c(p.echo_port);
+    for (int stalls = 0; stalls < 20;) {  // a blocked write keeps the drain waiting
+      if (c.try_send(std::string(65536, 'q')) == 0) ++stalls, std::this_thread::sleep_for(10ms);
+    }
+    p.signal(SIGTERM);
+    REQUIRE(eventually([&] { return p.stderr_text().find("draining") != std::string::npos; }));
+    p.signal(SIGINT);
+    CHECK(p.wait(5s) == std::optional<int>(1));
+  }
+}
+
+TEST_CASE("--version prints the version and exits 0") {
+  server_process p({"--version"});
+  CHECK(p.wait() == std::optional<int>(0));
+}
