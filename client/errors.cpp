@@ -41,7 +41,9 @@ std::string error_counts::summary(std::size_t limit) const {
 std::string cause_name(const std::error_code& ec) {
   if (!ec) return "none";
   if (ec == asio::error::eof) return "EOF";
-  if (ec.category() == std::system_category() || ec.category() == std::generic_category()) {
+  // Asio reports errno values in its own system category, the standard library in its own two.
+  if (ec.category() == asio::error::get_system_category() || ec.category() == std::system_category() ||
+      ec.category() == std::generic_category()) {
     if (const char* name = strerrorname_np(ec.value())) return name;
   }
   return ec.message();

@@ -62,8 +62,7 @@ void add_common(CLI::App& sub, options& o, raw_options& raw) {
   sub.add_option("--port", o.port, "Server port (default: 7007 echo/idle/churn, 6667 chat)");
   sub.add_option("--duration", raw.duration, "Measured run time, e.g. 10s, 500ms, 2m")
       ->capture_default_str();
-  sub.add_option("--threads", o.threads, "Event-loop threads (default: all cores)")
-      ->check(CLI::PositiveNumber);
+  sub.add_option("--threads", o.threads, "Event-loop threads (default: all cores)")->check(CLI::Range(1u, 1024u));
   sub.add_option("--connect-rate", o.connect_rate, "New connections per second (default: no limit)")
       ->check(CLI::NonNegativeNumber);
   sub.add_option("--connect-timeout", raw.connect_timeout, "Per-connection connect timeout")
@@ -71,7 +70,7 @@ void add_common(CLI::App& sub, options& o, raw_options& raw) {
   sub.add_option("--source", o.source_spec,
                  "Bind outgoing sockets round-robin to these addresses, e.g. 127.0.0.2-127.0.0.40");
   sub.add_option("--server-pid", o.server_pid, "Sample this process's RSS, threads and CPU from /proc")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1 << 30));
   sub.add_option("--json", o.json_path, "Write the full report as JSON to FILE");
   sub.add_flag("--quiet", o.quiet, "No live progress line");
   sub.add_option("--max-errors", o.max_errors, "Exit 1 if more than N errors");
@@ -122,6 +121,18 @@ parse_outcome parse_options(int argc, const char* const* argv) {
   // the options are defined, so subcommands sharing variables would overwrite each other's defaults.
   std::array<options, 4> per;
   std::array<raw_options, 4> raw;
+  // CLI11's PositiveNumber prints DBL_MAX in its message; these read better.
+  const CLI::Validator positive(
+      [](const std::string& text) {
+        try {
+          return std::stod(text) > 0 ? std::string() : "must be greater than 0, got " + text;
+        } catch (const std::exception&) {
+          return "not a number: " + text;
+        }
+      },
+      "POSITIVE");
+  const auto count = CLI::Range(std::size_t{1}, std::size_t{10'000'000});
+  const auto bytes = CLI::Range(std::size_t{1}, std::size_t{16} << 20);
   const std::array<scenario_kind, 4> kinds{scenario_kind::echo, scenario_kind::idle, scenario_kind::churn,
                                            scenario_kind::chat};
 
@@ -133,28 +144,24 @@ parse_outcome parse_options(int argc, const char* const* argv) {
       "Run 'simul-load SUBCOMMAND --help' for a subcommand's options.");
 
   auto* echo = app.add_subcommand("echo", "Echo round trips: closed loop, or open loop with --rate");
-  echo->add_option("--connections", per[0].connections, "Concurrent connections")->check(CLI::PositiveNumber)
-      ->default_val(10);
-  echo->add_option("--size", per[0].size, "Message size in bytes")->check(CLI::PositiveNumber)->default_val(64);
+  echo->add_option("--connections", per[0].connections, "Concurrent connections")->check(count)->default_val(10);
+  echo->add_option("--size", per[0].size, "Message size in bytes")->check(bytes)->default_val(64);
   echo->add_option("--rate", per[0].rate, "Messages/s per connection, open loop (default: closed loop)")
       ->check(CLI::NonNegativeNumber);
 
   auto* idle = app.add_subcommand("idle", "Open connections and hold them; report the server's cost");
-  idle->add_option("--connections", per[1].connections, "Connections to hold")->check(CLI::PositiveNumber)
-      ->default_val(100);
+  idle->add_option("--connections", per[1].connections, "Connections to hold")->check(count)->default_val(100);
 
   auto* churn = app.add_subcommand("churn", "Connect, one round trip, close, at --rate per second");
-  churn->add_option("--rate", per[2].rate, "New connections per second overall")->check(CLI::PositiveNumber)
-      ->default_val(100);
-  churn->add_option("--size", per[2].size, "Message size in bytes")->check(CLI::PositiveNumber)->default_val(64);
+  churn->add_option("--rate", per[2].rate, "New connections per second overall")->check(positive)->default_val(100);
+  churn->add_option("--size", per[2].size, "Message size in bytes")->check(bytes)->default_val(64);
   churn->add_option("--max-in-flight", per[2].max_in_flight, "Cap on unfinished connections")
-      ->check(CLI::PositiveNumber)->default_val(1000);
+      ->check(count)->default_val(1000);
 
   auto* chat = app.add_subcommand("chat", "IRC users in rooms exchanging sequence-numbered PRIVMSGs");
-  chat->add_option("--users", per[3].users, "IRC users (connections)")->check(CLI::PositiveNumber)->default_val(10);
-  chat->add_option("--rooms", per[3].rooms, "Rooms; user i joins #room<i % rooms>")->check(CLI::PositiveNumber)
-      ->default_val(1);
-  chat->add_option("--rate", per[3].rate, "PRIVMSGs/s per user")->check(CLI::PositiveNumber)->default_val(1);
+  chat->add_option("--users", per[3].users, "IRC users (connections)")->check(count)->default_val(10);
+  chat->add_option("--rooms", per[3].rooms, "Rooms; user i joins #room<i % rooms>")->check(count)->default_val(1);
+  chat->add_option("--rate", per[3].rate, "PRIVMSGs/s per user")->check(positive)->default_val(1);
   chat->add_option("--size", per[3].size, "PRIVMSG text size in bytes")->default_val(64);
 
   const std::array<CLI::App*, 4> subs{echo, idle, churn, chat};

@@ -55,6 +55,7 @@ cleanup() {
   set +e
   if [[ -n $container ]]; then timeout 30 "$docker_bin" rm -f "$container" >/dev/null 2>&1; fi
   if [[ -n $dockerd_pid ]] && kill -0 "$dockerd_pid" 2>/dev/null; then
+    say "stopping dockerd (pid $dockerd_pid)"
     "${sudo[@]}" kill -TERM "$dockerd_pid"
     for _ in $(seq 1 30); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 1; done
     if kill -0 "$dockerd_pid" 2>/dev/null; then
@@ -70,6 +71,7 @@ cleanup() {
   if [[ ${SIMUL_DOCKER_KEEP:-0} == 1 ]]; then
     say "kept $tmp (dockerd log: $tmp/dockerd.log)"
   else
+    say "removing $tmp"
     "${sudo[@]}" rm -rf "$tmp"
   fi
   say "engine stopped, temp dir cleaned; total time $(($(date +%s) - started)) s; exit code $rc"

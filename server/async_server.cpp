@@ -152,6 +152,11 @@ asio::awaitable<void> async_server::listener(tcp::acceptor& acceptor, service sv
   }
 }
 
+asio::awaitable<void> async_server::chat_session(tcp::socket socket) {
+  connection_guard guard(*this, chat_conns_, service::chat, socket);
+  co_await chat_->serve(socket, guard.entry, scratch_);
+}
+
 void async_server::close_entry(conn_entry& e, disconnect_reason why) {
   e.closing = true;
   e.reason = why;

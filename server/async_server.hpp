@@ -21,7 +21,7 @@
 
 namespace simul::server {
 
-struct async_chat;  // chat state (hub and sessions), defined in async_chat.cpp
+class async_chat;  // chat state (hub and sessions): async_chat.hpp
 
 class async_server final : public server {
  public:

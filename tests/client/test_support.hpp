@@ -97,17 +97,19 @@ class echo_server : public server_thread {
   std::multiset<std::string> peers_;
 };
 
+/// Which relayed PRIVMSG lines (numbered from 1 over the whole server) the IRC server breaks.
+struct irc_faults {
+  int drop_at = 0;
+  int repeat_at = 0;
+  int swap_at = 0;  // held back and sent after the next line to the same user
+};
+
 /// Just enough IRC for simul-load chat: 001 after NICK+USER, a PING it must answer, JOIN echoed,
 /// PRIVMSG relayed to the room's other members. Faults are applied per relayed line, counted over
-/// the whole server: drop_at / repeat_at / swap_at (0 = never) pick the relay numbers.
+/// the whole server (see irc_faults).
 class irc_server : public server_thread {
  public:
-  struct faults {
-    int drop_at = 0;
-    int repeat_at = 0;
-    int swap_at = 0;  // this relay is held back and sent after the next one to the same user
-  };
-  explicit irc_server(faults f = {}) : faults_(f) { start(); }
+  explicit irc_server(irc_faults f = {}) : faults_(f) { start(); }
 
   int pongs() const { return pongs_.load(); }
 
@@ -186,7 +188,7 @@ class irc_server : public server_thread {
     if (!room.empty()) std::erase(rooms_[room], self);
   }
 
-  faults faults_;
+  irc_faults faults_;
   int relays_ = 0;
   std::atomic<int> pongs_{0};
   std::map<std::string, std::vector<client_ptr>> rooms_;

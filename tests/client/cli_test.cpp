@@ -1,0 +1,113 @@
+// End-to-end tests of the simul-load binary against in-process servers on 127.0.0.1:0: exit codes,
+// the JSON report, thresholds, --source binding, and naming the cause of failed connections.
+#include <doctest/doctest.h>
+
+#include <asio/ip/tcp.hpp>
+
+#include <string>
+
+#include "tests/client/test_support.hpp"
+
+using simul::test::echo_server;
+using simul::test::python_json_check;
+using simul::test::run_load;
+using simul::test::temp_path;
+
+namespace {
+
+// A port with nothing listening: bind an ephemeral port, then release it.
+std::string closed_port() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  auto port = a.local_endpoint().port();
+  a.close();
+  return std::to_string(port);
+}
+
+}  // namespace
+
+TEST_CASE("a port with no listener exits 3 and names the cause") {
+  auto r = run_load({"echo", "--port", closed_port(), "--connections", "5", "--threads", "1", "--duration", "1",
+                     "--quiet"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("0/5 connected: ECONNREFUSED x5") != std::string::npos);
+  CHECK(r.out.find("ECONNREFUSED") != std::string::npos);
+}
+
+TEST_CASE("closed-loop echo writes a JSON report with every field") {
+  echo_server server;
+  const auto json = temp_path("echo.json");
+  auto r = run_load({"echo", "--port", std::to_string(server.port()), "--connections", "4", "--threads", "2",
+                     "--duration", "1s", "--quiet", "--json", json, "--max-errors", "0", "--target-model", "test",
+                     "--server-pid", std::to_string(::getpid())});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("4/4 connected") != std::string::npos);
+  CHECK(python_json_check(json,
+      "d['schema']=='simul-load/1' and "
+      "all(k in d['meta'] for k in ['version','git_sha','args','kernel','fd_limit','scenario','target','started_at']) and "
+      "d['meta']['scenario']=='echo' and d['meta']['target']['model']=='test' and '--json' in d['meta']['args'] and "
+      "d['results']['connections']['target']==4 and d['results']['connections']['connected']==4 and "
+      "d['results']['connections']['held_at_end']==4 and d['results']['messages_received']>0 and "
+      "all(k in d['latency_us'] for k in ['p50','p90','p99','p99_9','p99_99','max','count']) and "
+      "d['latency_us']['count']==d['results']['messages_received'] and "
+      "d['errors']['total']==0 and d['errors']['by_cause']=={} and d['verdict']['exit_code']==0 and "
+      "len(d['timeseries'])>=1 and 'connections_up' in d['timeseries'][0] and "
+      "d['server']['pid']>0 and d['server']['baseline']['rss_bytes']>0 and len(d['server']['samples'])>=1"));
+}
+
+TEST_CASE("thresholds set the exit code") {
+  echo_server server;
+  const auto port = std::to_string(server.port());
+  SUBCASE("a p99 limit nothing can meet fails with 1") {
+    auto r = run_load({"echo", "--port", port, "--connections", "2", "--threads", "1", "--duration", "0.5",
+                       "--quiet", "--max-p99", "0.000001"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("--max-p99") != std::string::npos);
+  }
+  SUBCASE("errors above --max-errors fail with 1, naming the cause") {
+    echo_server garbling(3);
+    const auto json = temp_path("garbled.json");
+    auto r = run_load({"echo", "--port", std::to_string(garbling.port()), "--connections", "3", "--threads", "1",
+                       "--duration", "0.5", "--quiet", "--max-errors", "0", "--json", json});
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("garbled echo") != std::string::npos);
+    CHECK(python_json_check(json, "d['errors']['run']['garbled echo']==3 and d['verdict']['exit_code']==1"));
+  }
+  SUBCASE("generous thresholds pass with 0") {
+    auto r = run_load({"echo", "--port", port, "--connections", "2", "--threads", "1", "--duration", "0.5",
+                       "--quiet", "--max-p99", "10000", "--max-errors", "0", "--rate", "100"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("open loop") != std::string::npos);
+  }
+}
+
+TEST_CASE("--source binds connections round-robin to the given addresses") {
+  echo_server server;
+  auto r = run_load({"idle", "--port", std::to_string(server.port()), "--connections", "6", "--threads", "2",
+                     "--duration", "0.3", "--quiet", "--source", "127.0.0.2-127.0.0.4"});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  auto peers = server.peers();
+  CHECK(peers.size() == 6);
+  for (const char* a : {"127.0.0.2", "127.0.0.3", "127.0.0.4"}) CHECK(peers.count(a) == 2);
+}
+
+TEST_CASE("churn connects, exchanges one message and closes, at the given rate") {
+  echo_server server;
+  const auto json = temp_path("churn.json");
+  auto r = run_load({"churn", "--port", std::to_string(server.port()), "--rate", "50", "--threads", "1",
+                     "--duration", "1", "--quiet", "--json", json});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(python_json_check(json, "45 <= d['results']['messages_received'] <= 50 and d['errors']['total']==0"));
+  CHECK(server.peers().size() == 50);
+}
+
+TEST_CASE("usage errors exit 2 and --help exits 0") {
+  CHECK(run_load({"echo", "--connections", "-3"}).exit_code == 2);
+  CHECK(run_load({"frobnicate"}).exit_code == 2);
+  auto help = run_load({"--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("chat") != std::string::npos);
+}

@@ -1,0 +1,66 @@
+// Unit tests for simul-load's command line: durations, address ranges, defaults per subcommand.
+#include "client/options.hpp"
+
+#include <doctest/doctest.h>
+
+#include <vector>
+
+using namespace simul::load;
+
+namespace {
+parse_outcome parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "simul-load");
+  return parse_options(static_cast<int>(args.size()), args.data());
+}
+}  // namespace
+
+TEST_CASE("durations take s, ms, m and h suffixes") {
+  CHECK(parse_duration("10") == 10.0);
+  CHECK(parse_duration("1.5s") == 1.5);
+  CHECK(parse_duration("250ms") == 0.25);
+  CHECK(parse_duration("2m") == 120.0);
+  CHECK(parse_duration("1h") == 3600.0);
+  CHECK_FALSE(parse_duration("10x"));
+  CHECK_FALSE(parse_duration("-1"));
+  CHECK_FALSE(parse_duration("s"));
+}
+
+TEST_CASE("--source ranges expand to every address, and bad ranges are refused") {
+  std::string error;
+  auto r = parse_address_range("127.0.0.2-127.0.0.4,10.0.0.1", error);
+  REQUIRE(r);
+  REQUIRE(r->size() == 4);
+  CHECK(format_ipv4((*r)[0]) == "127.0.0.2");
+  CHECK(format_ipv4((*r)[2]) == "127.0.0.4");
+  CHECK(format_ipv4((*r)[3]) == "10.0.0.1");
+  CHECK_FALSE(parse_address_range("127.0.0.9-127.0.0.2", error));
+  CHECK_FALSE(parse_address_range("127.0.0.300", error));
+  CHECK_FALSE(parse_address_range("10.0.0.0-10.255.255.255", error));
+}
+
+TEST_CASE("each subcommand keeps its own defaults") {
+  auto echo = parse({"echo"});
+  REQUIRE(echo.opts);
+  CHECK(echo.opts->scenario == scenario_kind::echo);
+  CHECK(echo.opts->connections == 10);
+  CHECK(echo.opts->rate == 0.0);  // closed loop
+  CHECK(echo.opts->port == 7007);
+  auto chat = parse({"chat", "--users", "4", "--rooms", "2"});
+  REQUIRE(chat.opts);
+  CHECK(chat.opts->rate == 1.0);
+  CHECK(chat.opts->port == 6667);
+  CHECK(chat.opts->threads <= 4);
+  auto idle = parse({"idle", "--duration", "500ms", "--threads", "1"});
+  REQUIRE(idle.opts);
+  CHECK(idle.opts->connections == 100);
+  CHECK(idle.opts->duration_s == 0.5);
+}
+
+TEST_CASE("usage errors exit with code 2") {
+  CHECK(parse({}).exit_code == 2);
+  CHECK(parse({"echo", "--duration", "soon"}).exit_code == 2);
+  CHECK(parse({"echo", "--connections", "0"}).exit_code == 2);
+  CHECK(parse({"chat", "--size", "10"}).exit_code == 2);
+  CHECK(parse({"churn", "--source", "1.2.3"}).exit_code == 2);
+  CHECK(parse({"bogus"}).exit_code == 2);
+}
