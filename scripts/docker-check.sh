@@ -9,7 +9,8 @@
 #
 # Environment: SIMUL_DOCKER_CACHE (default /var/cache/simul-docker) keeps the debootstrap tarball
 # between runs; SIMUL_DOCKER_JOBS (default 2) is the compile parallelism inside the build;
-# SIMUL_DOCKER_KEEP=1 leaves the temp dir (engine stopped) for a post-mortem.
+# SIMUL_DOCKER_TMPFS=0 keeps the engine's data on disk instead of a tmpfs; SIMUL_DOCKER_KEEP=1 leaves
+# the temp dir (engine stopped; dockerd.log, build.log) for a post-mortem.
 # Exit code: 0 when every check passed, 1 when any failed, 2 when the set-up itself failed.
 set -euo pipefail
 
@@ -32,7 +33,7 @@ fi
 
 # ---- packages -----------------------------------------------------------------------------------------
 need=()
-for p in docker.io debootstrap python3; do
+for p in docker.io debootstrap python3 iproute2; do
   [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) == "install ok installed" ]] || need+=("$p")
 done
 if ((${#need[@]})); then
@@ -80,6 +81,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The engine's data (~2 GB of layers after a build) on tmpfs when memory allows: removing it from the
+# disk afterwards costs ~40 s of unlinks, unmounting a tmpfs costs nothing. SIMUL_DOCKER_TMPFS=0: disk.
+mem_kb=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+if [[ ${SIMUL_DOCKER_TMPFS:-1} != 0 && ${mem_kb:-0} -ge $((8 * 1024 * 1024)) ]]; then
+  mkdir -p "$tmp/data"
+  "${sudo[@]}" mount -t tmpfs -o size=8g,mode=0711 simul-docker-check "$tmp/data"
+fi
 echo '{}' >"$tmp/daemon.json" # ignore any /etc/docker/daemon.json: this engine is ours alone
 say "starting a private dockerd in $tmp"
 "${sudo[@]}" /usr/sbin/dockerd \
@@ -96,7 +104,7 @@ for _ in $(seq 1 60); do
 done
 timeout 5 "$docker_bin" version >/dev/null 2>&1 || { tail -20 "$tmp/dockerd.log" >&2; die "dockerd not up in 60 s"; }
 if ((${#sudo[@]})); then "${sudo[@]}" chmod 666 "$tmp/docker.sock"; fi # let the caller's client in
-say "dockerd up (pid $dockerd_pid, $("$docker_bin" version -f '{{.Server.Version}}'), storage $("$docker_bin" info -f '{{.Driver}}'))"
+say "dockerd up (pid $dockerd_pid, $("$docker_bin" version -f '{{.Server.Version}}'), storage $("$docker_bin" info -f '{{.Driver}}') on $(stat -f -c %T "$tmp/data"))"
 
 # ---- base image ---------------------------------------------------------------------------------------
 # The Debian mirror apt already uses: deb822 URIs: lines first, then one-line `deb` entries.
@@ -206,8 +214,8 @@ check() { # name command...: runs one check, records the outcome, never aborts t
 }
 
 port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
-pick_port() { # the default if free, else a free one the kernel picks
-  if port_free "$1"; then echo "$1"; else
+pick_port() { # the given port if free, else (or for 0) a free one the kernel picks
+  if [[ $1 != 0 ]] && port_free "$1"; then echo "$1"; else
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
   fi
 }
@@ -305,6 +313,23 @@ stops_cleanly() {
   [[ $code == 0 ]]
 }
 check "docker stop ends the server with exit code 0" stops_cleanly
+# The threaded model (compose's simul-threaded), on free ports so it never meets the first container.
+threaded_works() {
+  local name=$container-threaded e c m code
+  e=$(pick_port 0) c=$(pick_port 0) m=$(pick_port 0)
+  timeout 60 "$docker_bin" run -d --name "$name" --network host --no-healthcheck "$image" \
+    --config /etc/simul/server.yaml --model threaded --bind 127.0.0.1 \
+    --echo-port "$e" --chat-port "$c" --metrics-port "$m" >/dev/null || return 1
+  net wait "$e" && net echo "$e" && net chat "$c"
+  local ok=$?
+  timeout 40 "$docker_bin" stop -t 20 "$name" >/dev/null
+  code=$("$docker_bin" inspect -f '{{.State.ExitCode}}' "$name")
+  echo "threaded: checks rc $ok, exit code $code"
+  ((ok == 0)) || timeout 10 "$docker_bin" logs --tail 10 "$name" 2>&1
+  timeout 30 "$docker_bin" rm -f "$name" >/dev/null
+  ((ok == 0)) && [[ $code == 0 ]]
+}
+check "threaded model: echo, chat 001, docker stop -> exit 0" threaded_works
 if ((${#failed[@]})); then
   say "server log (last 20 lines):"
   timeout 10 "$docker_bin" logs --tail 20 "$container" 2>&1 | sed 's/^/    /'
