@@ -183,7 +183,8 @@ say "base image $base: $("$docker_bin" image inspect -f '{{.Size}}' "$base" | aw
 [[ -f $repo/config/docker.yaml ]] || die "config/docker.yaml is missing (the Dockerfile copies it into the image)"
 say "building $image (DOCKER_BUILDKIT=1, --network host, -j$jobs)"
 build_started=$(date +%s)
-build=(build --network host --build-arg "JOBS=$jobs" -f "$repo/docker/Dockerfile" -t "$image" "$repo")
+sha=$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+build=(build --network host --build-arg "JOBS=$jobs" --build-arg "GIT_SHA=$sha" -f "$repo/docker/Dockerfile" -t "$image" "$repo")
 if ! DOCKER_BUILDKIT=1 timeout 1800 "$docker_bin" "${build[@]}" --progress plain >"$tmp/build.log" 2>&1; then
   if grep -qiE 'buildkit|buildx|session' "$tmp/build.log"; then
     say "BuildKit build failed in a way that looks like BuildKit itself; retrying with the classic builder"
