@@ -25,12 +25,13 @@ run: build
 demo: build
 	bench/compare
 
-# Sanitizer builds, each in its own directory (CI runs both).
+# Sanitizer builds, each in its own directory (CI runs both). Warnings are fatal in the normal
+# build only: GCC 12 reports false positives once sanitizers change inlining.
 asan:
-	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIMUL_SANITIZE=address,undefined"
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIMUL_SANITIZE=address,undefined -DSIMUL_WERROR=OFF"
 
 tsan:
-	$(MAKE) test BUILD=build-tsan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIMUL_SANITIZE=thread"
+	$(MAKE) test BUILD=build-tsan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIMUL_SANITIZE=thread -DSIMUL_WERROR=OFF"
 
 clean:
 	rm -rf build build-asan build-tsan
