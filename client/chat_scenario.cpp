@@ -20,6 +20,18 @@ namespace {
 
 constexpr std::size_t max_outbox = 4 << 20;  // the server stopped reading: give up, say so
 
+// Error replies that stop a user from registering or joining (RFC 2812). Others during setup,
+// like 422 ERR_NOMOTD, are part of a normal welcome.
+bool fatal_in_setup(std::string_view numeric) {
+  static constexpr std::string_view fatal[] = {"403", "405", "431", "432", "433", "436", "437", "451",
+                                               "461", "462", "464", "465", "471", "473", "474", "475",
+                                               "476", "477"};
+  for (auto f : fatal) {
+    if (numeric == f) return true;
+  }
+  return false;
+}
+
 // One IRC user; lives in its session coroutine's frame, worker thread only. Three coroutines share
 // it: reader (registration, PING, deliveries), sender (paced PRIVMSGs) and writer (the only one
 // that writes to the socket, draining the outbox).
@@ -76,7 +88,7 @@ class chat_user {
   }
 
   asio::awaitable<void> reader() {
-    std::array<char, 16384> buf;
+    std::array<char, 4096> buf;
     while (!closed_) {
       auto [ec, n] = co_await conn_.socket().async_read_some(asio::buffer(buf), nothrow);
       if (ec) {
@@ -109,11 +121,14 @@ class chat_user {
       if (state_ == state::joining) on_joined();
     } else if (cmd == "ERROR") {
       close("IRC ERROR: " + std::string(line->last().substr(0, 40)));
-    } else if (cmd.size() == 3 && (cmd[0] == '4' || cmd[0] == '5')) {
-      // Before the join an error reply means this user cannot take part; after it, it is counted
-      // (e.g. 404 cannot send to channel) and the session goes on.
-      if (!joined()) close("IRC " + std::string(cmd));
-      else w_.stats().io_errors.add("IRC " + std::string(cmd));
+    } else if (cmd.size() == 3 && (cmd[0] == '4' || cmd[0] == '5') && cmd != "422") {
+      // Before the join, a refused nick or channel means this user cannot take part; after it, an
+      // error reply (e.g. 404 cannot send to channel) is counted and the session goes on.
+      if (!joined()) {
+        if (fatal_in_setup(cmd)) close("IRC " + std::string(cmd));
+      } else {
+        w_.stats().io_errors.add("IRC " + std::string(cmd));
+      }
     }
   }
 

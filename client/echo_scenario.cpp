@@ -6,6 +6,7 @@
 #include <asio/experimental/awaitable_operators.hpp>
 
 #include <cmath>
+#include <tuple>
 #include <vector>
 
 #include "client/connection.hpp"
@@ -17,10 +18,60 @@ namespace simul::load {
 
 namespace {
 
+// Still waiting for these echoes when the run ended (deadline plus the drain grace).
+constexpr std::string_view unanswered = "no echo by the end";
+
 // Names a failed read of an echo: an orderly close part-way through a message is a short echo.
 std::string read_failure(const std::error_code& ec, std::size_t got) {
   if (ec == asio::error::eof && got > 0) return "short echo";
   return cause_name(ec);
+}
+
+// Reads at least `size` bytes into `in` (more arrive only if the server sends extra bytes).
+// Measured alternative: waiting for readability first (async_wait) instead of Asio's speculative
+// recv costs an epoll_ctl per message, which is dearer than the recv that fails with EAGAIN.
+asio::awaitable<std::tuple<std::error_code, std::size_t>> read_echo(asio::ip::tcp::socket& sock,
+                                                                    std::vector<char>& in, std::size_t size) {
+  std::size_t got = 0;
+  while (got < size) {
+    auto [ec, n] = co_await sock.async_read_some(asio::buffer(in.data() + got, in.size() - got), nothrow);
+    got += n;
+    if (ec) co_return std::tuple{ec, got};
+  }
+  co_return std::tuple{std::error_code{}, got};
+}
+
+struct exchange {
+  std::error_code write_error;
+  std::error_code read_error;
+  std::size_t sent = 0;
+  std::size_t got = 0;
+};
+
+// Sends one message and reads its echo. The message is written directly first (a small one fits
+// the socket buffer, which spares a trip through the scheduler). If some of it does not fit, the
+// rest is written while the echo is read: a server that stops reading while its own writes are
+// blocked (backpressure) would otherwise wait for us as we wait for it.
+asio::awaitable<exchange> round_trip(asio::ip::tcp::socket& sock, const char* data, std::size_t size,
+                                     std::vector<char>& in) {
+  using namespace asio::experimental::awaitable_operators;
+  exchange x;
+  x.sent = sock.write_some(asio::buffer(data, size), x.write_error);
+  if (x.write_error == asio::error::would_block || x.write_error == asio::error::try_again) {
+    x.write_error = {};
+    x.sent = 0;
+  }
+  if (x.write_error) co_return x;
+  if (x.sent == size) {
+    std::tie(x.read_error, x.got) = co_await read_echo(sock, in, size);
+    co_return x;
+  }
+  auto [wec, wn, r] = co_await (asio::async_write(sock, asio::buffer(data + x.sent, size - x.sent), nothrow) &&
+                                 read_echo(sock, in, size));
+  x.write_error = wec;
+  x.sent += wn;
+  std::tie(x.read_error, x.got) = r;
+  co_return x;
 }
 
 // Send, await the echo, repeat until the deadline. Latency is the round trip itself: in a closed
@@ -29,30 +80,35 @@ asio::awaitable<void> closed_loop(connection& conn) {
   auto& w = conn.owner();
   auto& st = w.stats();
   const std::size_t size = w.run().opts.size;
-  const auto deadline = w.deadline();
   echo_message msg(size, conn.id());
-  std::vector<char> in(size);
+  std::vector<char> in(size + 512);  // room for more than one message: extra bytes are an error
   auto& sock = conn.socket();
+  std::error_code ec;
+  sock.non_blocking(true, ec);  // round_trip writes to the socket directly: it must never block
+  if (ec) {
+    conn.fail(ec);
+    co_return;
+  }
   for (std::uint64_t seq = 0;; ++seq) {
     const auto sent_at = clock::now();
-    if (sent_at >= deadline || conn.finished()) break;
+    if (sent_at >= w.deadline() || conn.finished()) break;
     ++st.c.outstanding;
-    auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(msg.stamp(seq), size), nothrow);
-    if (wec) {
-      --st.c.outstanding;
-      conn.fail(wec);
+    const auto x = co_await round_trip(sock, msg.stamp(seq), size, in);
+    --st.c.outstanding;
+    st.c.bytes_sent += x.sent;
+    st.c.bytes_received += x.got;
+    if (x.write_error) {
+      if (!conn.finished()) conn.fail(x.write_error);
       break;
     }
     ++st.c.msgs_sent;
-    st.c.bytes_sent += wn;
-    auto [rec, rn] = co_await asio::async_read(sock, asio::buffer(in), nothrow);
-    --st.c.outstanding;
-    st.c.bytes_received += rn;
-    if (rec) {
-      conn.fail(read_failure(rec, rn));
+    if (x.read_error) {
+      if (conn.finished()) st.io_errors.add(unanswered);
+      else conn.fail(read_failure(x.read_error, x.got));
       break;
     }
-    if (!msg.matches(seq, in.data())) {
+    const std::size_t got = x.got;
+    if (got != size || !msg.matches(seq, in.data())) {
       conn.fail("garbled echo");  // the stream is out of step now: this connection is done
       break;
     }
@@ -139,7 +195,9 @@ asio::awaitable<void> open_loop(connection& conn) {
   open_loop_state s{echo_message(w.run().opts.size, conn.id()),
                     w.go_time() + std::chrono::duration_cast<clock::duration>(period * phase), period};
   co_await (open_writer(conn, s) && open_reader(conn, s));
-  w.stats().c.outstanding -= static_cast<std::int64_t>(s.sent - s.received);  // echoes never seen
+  const auto missing = s.sent - s.received;
+  w.stats().c.outstanding -= static_cast<std::int64_t>(missing);
+  if (conn.finished()) w.stats().io_errors.add(unanswered, missing);
 }
 
 asio::awaitable<void> echo_session(worker& w, std::size_t id) {

@@ -58,25 +58,30 @@ struct raw_options {
 };
 
 void add_common(CLI::App& sub, options& o, raw_options& raw) {
-  sub.add_option("--host", o.host, "Server address or name")->capture_default_str();
-  sub.add_option("--port", o.port, "Server port (default: 7007 echo/idle/churn, 6667 chat)");
+  auto threads = CLI::Range(1u, 1024u);
+  auto pid = CLI::Range(1, 1 << 30);
+  for (auto* v : {&threads, &pid}) v->description("");
+  sub.add_option("--host", o.host, "Server address or name")->type_name("HOST")->capture_default_str();
+  sub.add_option("--port", o.port, "Server port (default: 7007 echo/idle/churn, 6667 chat)")->type_name("PORT");
   sub.add_option("--duration", raw.duration, "Measured run time, e.g. 10s, 500ms, 2m")
-      ->capture_default_str();
-  sub.add_option("--threads", o.threads, "Event-loop threads (default: all cores)")->check(CLI::Range(1u, 1024u));
+      ->type_name("TIME")->capture_default_str();
+  sub.add_option("--threads", o.threads, "Event-loop threads (default: all cores)")->type_name("N")->check(threads);
   sub.add_option("--connect-rate", o.connect_rate, "New connections per second (default: no limit)")
-      ->check(CLI::NonNegativeNumber);
+      ->type_name("R")->check(CLI::NonNegativeNumber.description(""));
   sub.add_option("--connect-timeout", raw.connect_timeout, "Per-connection connect timeout")
-      ->capture_default_str();
+      ->type_name("TIME")->capture_default_str();
   sub.add_option("--source", o.source_spec,
-                 "Bind outgoing sockets round-robin to these addresses, e.g. 127.0.0.2-127.0.0.40");
+                 "Bind outgoing sockets round-robin to these addresses, e.g. 127.0.0.2-127.0.0.40")
+      ->type_name("RANGE");
   sub.add_option("--server-pid", o.server_pid, "Sample this process's RSS, threads and CPU from /proc")
-      ->check(CLI::Range(1, 1 << 30));
-  sub.add_option("--json", o.json_path, "Write the full report as JSON to FILE");
+      ->type_name("PID")->check(pid);
+  sub.add_option("--json", o.json_path, "Write the full report as JSON to FILE")->type_name("FILE");
   sub.add_flag("--quiet", o.quiet, "No live progress line");
-  sub.add_option("--max-errors", o.max_errors, "Exit 1 if more than N errors");
+  sub.add_option("--max-errors", o.max_errors, "Exit 1 if more than N errors")->type_name("N");
   sub.add_option("--max-p99", o.max_p99_ms, "Exit 1 if the p99 latency exceeds MS milliseconds")
-      ->check(CLI::NonNegativeNumber);
-  sub.add_option("--target-model", o.target_model, "Label of the server under test, for the JSON");
+      ->type_name("MS")->check(CLI::NonNegativeNumber.description(""));
+  sub.add_option("--target-model", o.target_model, "Label of the server under test, for the JSON")
+      ->type_name("LABEL");
 }
 
 void validate(options& o, const raw_options& raw) {
@@ -130,9 +135,11 @@ parse_outcome parse_options(int argc, const char* const* argv) {
           return "not a number: " + text;
         }
       },
-      "POSITIVE");
-  const auto count = CLI::Range(std::size_t{1}, std::size_t{10'000'000});
-  const auto bytes = CLI::Range(std::size_t{1}, std::size_t{16} << 20);
+      "");
+  auto count = CLI::Range(std::size_t{1}, std::size_t{10'000'000});
+  auto bytes = CLI::Range(std::size_t{1}, std::size_t{16} << 20);
+  auto rate = CLI::NonNegativeNumber;
+  for (auto* v : {&count, &bytes, &rate}) v->description("");
   const std::array<scenario_kind, 4> kinds{scenario_kind::echo, scenario_kind::idle, scenario_kind::churn,
                                            scenario_kind::chat};
 
@@ -144,25 +151,25 @@ parse_outcome parse_options(int argc, const char* const* argv) {
       "Run 'simul-load SUBCOMMAND --help' for a subcommand's options.");
 
   auto* echo = app.add_subcommand("echo", "Echo round trips: closed loop, or open loop with --rate");
-  echo->add_option("--connections", per[0].connections, "Concurrent connections")->check(count)->default_val(10);
-  echo->add_option("--size", per[0].size, "Message size in bytes")->check(bytes)->default_val(64);
+  echo->add_option("--connections", per[0].connections, "Concurrent connections")->type_name("N")->check(count)->default_val(10);
+  echo->add_option("--size", per[0].size, "Message size in bytes")->type_name("BYTES")->check(bytes)->default_val(64);
   echo->add_option("--rate", per[0].rate, "Messages/s per connection, open loop (default: closed loop)")
-      ->check(CLI::NonNegativeNumber);
+      ->type_name("R")->check(rate);
 
   auto* idle = app.add_subcommand("idle", "Open connections and hold them; report the server's cost");
-  idle->add_option("--connections", per[1].connections, "Connections to hold")->check(count)->default_val(100);
+  idle->add_option("--connections", per[1].connections, "Connections to hold")->type_name("N")->check(count)->default_val(100);
 
   auto* churn = app.add_subcommand("churn", "Connect, one round trip, close, at --rate per second");
-  churn->add_option("--rate", per[2].rate, "New connections per second overall")->check(positive)->default_val(100);
-  churn->add_option("--size", per[2].size, "Message size in bytes")->check(bytes)->default_val(64);
+  churn->add_option("--rate", per[2].rate, "New connections per second overall")->type_name("R")->check(positive)->default_val(100);
+  churn->add_option("--size", per[2].size, "Message size in bytes")->type_name("BYTES")->check(bytes)->default_val(64);
   churn->add_option("--max-in-flight", per[2].max_in_flight, "Cap on unfinished connections")
-      ->check(count)->default_val(1000);
+      ->type_name("N")->check(count)->default_val(1000);
 
   auto* chat = app.add_subcommand("chat", "IRC users in rooms exchanging sequence-numbered PRIVMSGs");
-  chat->add_option("--users", per[3].users, "IRC users (connections)")->check(count)->default_val(10);
-  chat->add_option("--rooms", per[3].rooms, "Rooms; user i joins #room<i % rooms>")->check(count)->default_val(1);
-  chat->add_option("--rate", per[3].rate, "PRIVMSGs/s per user")->check(positive)->default_val(1);
-  chat->add_option("--size", per[3].size, "PRIVMSG text size in bytes")->default_val(64);
+  chat->add_option("--users", per[3].users, "IRC users (connections)")->type_name("N")->check(count)->default_val(10);
+  chat->add_option("--rooms", per[3].rooms, "Rooms; user i joins #room<i % rooms>")->type_name("N")->check(count)->default_val(1);
+  chat->add_option("--rate", per[3].rate, "PRIVMSGs/s per user")->type_name("R")->check(positive)->default_val(1);
+  chat->add_option("--size", per[3].size, "PRIVMSG text size in bytes")->type_name("BYTES")->default_val(64);
 
   const std::array<CLI::App*, 4> subs{echo, idle, churn, chat};
   for (std::size_t i = 0; i < subs.size(); ++i) add_common(*subs[i], per[i], raw[i]);

@@ -146,10 +146,10 @@ std::string text_report(const run_result& r) {
                   format_count(r.totals.chat_reordered).c_str());
     out += buf;
   }
-  if (r.server && r.server->baseline && r.server->held) {
+  if (r.server && r.server->baseline && r.server->held && r.held > 0) {
     const auto& b = *r.server->baseline;
     const auto& h = *r.server->held;
-    const double n = r.held > 0 ? static_cast<double>(r.held) : 1;
+    const double n = static_cast<double>(r.held);
     const double drss = static_cast<double>(h.rss_bytes) - static_cast<double>(b.rss_bytes);
     const double dthreads = static_cast<double>(h.threads) - static_cast<double>(b.threads);
     std::snprintf(buf, sizeof buf,

@@ -7,6 +7,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -24,6 +26,15 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto drain_grace = 2s;  // after the deadline, for replies and deliveries in flight
+
+// Ctrl-C ends the run early but still prints the report; a second one kills as usual.
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_interrupt(int) {
+  interrupted.store(true);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
 
 clock::duration seconds(double s) {
   return std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(s));
@@ -166,6 +177,8 @@ run_result run_load(const options& opts) {
       std::fprintf(stderr, "simul-load: warning: cannot read /proc/%d: server not sampled\n", opts.server_pid);
   }
 
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
   auto sc = make_scenario(opts.scenario);
   std::vector<std::unique_ptr<worker>> workers;
   ctx.epoch = clock::now();
@@ -180,7 +193,7 @@ run_result run_load(const options& opts) {
     if (opts.scenario == scenario_kind::chat) limit += 5.0;  // registration and JOIN replies
     const auto setup_deadline = ctx.epoch + seconds(limit);
     while (ctx.setup_finished.load(std::memory_order_acquire) < r.target_connections &&
-           clock::now() < setup_deadline) {
+           clock::now() < setup_deadline && !interrupted) {
       mon.wait(std::min(setup_deadline, clock::now() + 5ms), "setup");
     }
   }
@@ -189,11 +202,15 @@ run_result run_load(const options& opts) {
   r.setup_s = since(ctx.epoch, go_time);
   r.connected = ctx.setup_ok.load();
   // Nothing connected: nothing to measure, so skip straight to the end.
-  const bool measure = r.target_connections == 0 || r.connected > 0;
-  const auto deadline = measure ? go_time + seconds(opts.duration_s) : go_time;
+  const bool measure = (r.target_connections == 0 || r.connected > 0) && !interrupted;
+  auto deadline = measure ? go_time + seconds(opts.duration_s) : go_time;
   for (auto& w : workers) w->go(go_time, deadline);
 
-  while (clock::now() < deadline) mon.wait(deadline, "run");
+  while (clock::now() < deadline && !interrupted) mon.wait(std::min(deadline, clock::now() + 50ms), "run");
+  if (interrupted && measure) {  // report what ran so far, after the usual drain
+    deadline = std::min(deadline, clock::now());
+    for (auto& w : workers) w->end_early(deadline);
+  }
   snapshot at_end = mon.collect(false);
   r.held = at_end.c.connections_up;
   if (sampler && r.server->baseline) r.server->held = sampler->sample(since(ctx.epoch, clock::now()));

@@ -72,6 +72,10 @@ void worker::go(clock::time_point start, clock::time_point deadline) {
   switched.get_future().wait();
 }
 
+void worker::end_early(clock::time_point deadline) {
+  asio::post(ctx_, [this, deadline] { deadline_ = std::min(deadline_, deadline); });
+}
+
 snapshot worker::collect(bool take_interval) {
   std::promise<snapshot> result;
   asio::post(ctx_, [&] {

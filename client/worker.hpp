@@ -71,6 +71,8 @@ class worker {
   /// Switches to the running phase: sessions not ready are aborted ("setup timeout"), waiters on
   /// wait_for_go() resume. Returns once the worker has switched.
   void go(clock::time_point start, clock::time_point deadline);
+  /// Moves the deadline earlier (Ctrl-C): sessions stop sending as they would at the deadline.
+  void end_early(clock::time_point deadline);
   /// A copy of the statistics; with take_interval the per-second histogram is moved out and reset.
   snapshot collect(bool take_interval);
   /// Ends the run: every session is aborted, the io_context is allowed to run out of work.

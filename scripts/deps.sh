@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(cmake ninja-build g++ make pkg-config git
           libasio-dev libspdlog-dev libyaml-cpp-dev doctest-dev libcli11-dev
-          python3 python3-irc)
+          python3 python3-irc python3-matplotlib)
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
   echo "deps.sh: this is not a Debian-like system. Install by hand: a C++20 compiler (g++ >= 12)," >&2

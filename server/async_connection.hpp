@@ -30,7 +30,7 @@ class async_server::connection_guard {
     list_.remove(entry);
     srv_.stats_.of(svc_).connections.sub();
     if (svc_ != service::metrics) srv_.stats_.disconnected(entry.reason);
-    if (srv_.cfg_.limits.max_connections_per_ip > 0) {
+    if (svc_ != service::metrics && srv_.cfg_.limits.max_connections_per_ip > 0) {
       if (auto it = srv_.per_ip_.find(address_); it != srv_.per_ip_.end() && --it->second == 0) srv_.per_ip_.erase(it);
     }
   }

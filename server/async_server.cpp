@@ -228,11 +228,20 @@ void async_server::begin_drain() {
 }
 
 asio::awaitable<void> async_server::drain() {
-  // Echo connections waiting for input end now; those mid-write finish it first.
-  std::size_t n = 0;
-  for (auto* e = echo_conns_.front(); e; e = e->next) {
-    if (!e->busy) close_entry(*e, disconnect_reason::shutdown);
-    if (++n % sweep_batch == 0) co_await asio::post(io_, asio::use_awaitable);
+  // Echo connections waiting for input end now; those mid-write finish it first. After each
+  // yield the walk starts over: entries closed before it may have been freed meanwhile.
+  for (bool more = true; more;) {
+    more = false;
+    std::size_t n = 0;
+    for (auto* e = echo_conns_.front(); e; e = e->next) {
+      if (e->busy || e->closing) continue;
+      close_entry(*e, disconnect_reason::shutdown);
+      if (++n == sweep_batch) {
+        more = true;
+        break;
+      }
+    }
+    if (more) co_await asio::post(io_, asio::use_awaitable);
   }
   if (chat_) co_await chat_->drain();
   asio::steady_timer tick(io_);

@@ -33,19 +33,21 @@ namespace simul::test {
 using asio::ip::tcp;
 inline constexpr auto nothrow = asio::experimental::as_tuple(asio::use_awaitable);
 
-/// Runs an io_context on its own thread for the lifetime of the object.
+/// Runs an io_context on its own thread. Derived classes call stop() first in their destructor,
+/// so that the thread is gone before their members are.
 class server_thread {
  public:
   server_thread() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
-  virtual ~server_thread() {
-    io_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
+  virtual ~server_thread() { stop(); }
   unsigned short port() const { return acceptor_.local_endpoint().port(); }
 
  protected:
+  void stop() {
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
   void start() {
-    asio::co_spawn(io_, accept_loop(), [](std::exception_ptr) {});
+    asio::co_spawn(io_, accept_loop(), report);
     thread_ = std::thread([this] { io_.run(); });
   }
   virtual asio::awaitable<void> session(tcp::socket s) = 0;
@@ -53,11 +55,21 @@ class server_thread {
   asio::io_context io_;
 
  private:
+  // Completion of a test server's coroutine: an exception is a bug in the test server, say so.
+  static void report(std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      std::fprintf(stderr, "test server: %s\n", ex.what());
+    }
+  }
+
   asio::awaitable<void> accept_loop() {
     for (;;) {
       auto [ec, s] = co_await acceptor_.async_accept(nothrow);
       if (ec) co_return;
-      asio::co_spawn(io_, session(std::move(s)), [](std::exception_ptr) {});
+      asio::co_spawn(io_, session(std::move(s)), report);
     }
   }
 
@@ -70,6 +82,7 @@ class server_thread {
 class echo_server : public server_thread {
  public:
   explicit echo_server(int garble_every = 0) : garble_every_(garble_every) { start(); }
+  ~echo_server() override { stop(); }
 
   std::multiset<std::string> peers() {
     std::lock_guard lock(mu_);
@@ -110,6 +123,7 @@ struct irc_faults {
 class irc_server : public server_thread {
  public:
   explicit irc_server(irc_faults f = {}) : faults_(f) { start(); }
+  ~irc_server() override { stop(); }
 
   int pongs() const { return pongs_.load(); }
 

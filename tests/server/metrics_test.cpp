@@ -83,7 +83,7 @@ TEST_CASE("while draining, /readyz answers 503 and in-flight echo output is stil
     // Make the server's write to us block: send a lot and read nothing yet.
     const auto chunk = std::string(64 * 1024, 'y');
     std::size_t sent = 0;
-    for (int stalls = 0; stalls < 20;) {
+    for (int stalls = 0; stalls < 100;) {
       auto n = c.try_send(chunk);
       n ? (sent += n, stalls = 0) : (++stalls, std::this_thread::sleep_for(10ms), 0);
     }
