@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+
+#include <spdlog/spdlog.h>
 #include <fstream>
 #include <sstream>
 
@@ -117,6 +119,18 @@ std::string render_metrics(const stats& st, bool draining, const char* model) {
   single("process_open_fds", "gauge", "Open file descriptors.", process_open_fds());
   single("process_threads", "gauge", "OS threads in the process.", process_threads());
   return out.str();
+}
+
+void log_stats_line(const stats& st, std::uint64_t& last_in, std::uint64_t& last_out,
+                    std::chrono::seconds interval) {
+  std::uint64_t in = 0, out = 0;
+  for (auto& s : st.services) in += s.bytes_in_total.get(), out += s.bytes_out_total.get();
+  const auto secs = static_cast<std::uint64_t>(std::max<std::chrono::seconds::rep>(interval.count(), 1));
+  spdlog::info("stats: echo {} conns, chat {} conns {} users {} rooms, rejected {}, in {} B/s, out {} B/s, rss {} KiB",
+               st.of(service::echo).connections.get(), st.of(service::chat).connections.get(), st.chat_users.get(),
+               st.chat_rooms.get(), st.of(service::echo).rejected_total.get() + st.of(service::chat).rejected_total.get(),
+               (in - last_in) / secs, (out - last_out) / secs, process_rss_bytes() / 1024);
+  last_in = in, last_out = out;
 }
 
 bool http_request_complete(std::string_view received) noexcept {

@@ -2,7 +2,9 @@
 // Prometheus text exposition (format 0.0.4), /healthz and /readyz. No I/O here.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +25,11 @@ std::string http_response(std::string_view request, const stats& st, bool draini
 
 /// Prometheus text for all counters plus process RSS, open fds and threads (from /proc/self).
 std::string render_metrics(const stats& st, bool draining, const char* model);
+
+/// Logs the periodic one-line stats summary at info. `last_in`/`last_out` carry the byte
+/// totals between calls (start them at 0); rates are per second over `interval`.
+void log_stats_line(const stats& st, std::uint64_t& last_in, std::uint64_t& last_out,
+                    std::chrono::seconds interval);
 
 /// Resident set size of this process in bytes (from /proc/self/statm), 0 if unknown.
 std::size_t process_rss_bytes();

@@ -136,16 +136,7 @@ void threaded_server::run(bool handle_signals) {
     }
     if ((fds[0].revents & POLLIN) && !draining_.load()) start_drain();
     if (steady_clock::now() >= next_stats) {
-      std::uint64_t in = 0, out = 0;
-      for (auto& s : stats_.services) in += s.bytes_in_total.get(), out += s.bytes_out_total.get();
-      // The same line as the async model's stats reporter.
-      spdlog::info(
-          "stats: echo {} conns, chat {} conns {} users {} rooms, rejected {}, in {} B/s, out {} B/s, rss {} KiB",
-          stats_.of(service::echo).connections.get(), stats_.of(service::chat).connections.get(),
-          stats_.chat_users.get(), stats_.chat_rooms.get(),
-          stats_.of(service::echo).rejected_total.get() + stats_.of(service::chat).rejected_total.get(),
-          (in - last_in) / interval.count(), (out - last_out) / interval.count(), process_rss_bytes() / 1024);
-      last_in = in, last_out = out;
+      log_stats_line(stats_, last_in, last_out, interval);
       next_stats += interval;
     }
     if (draining_.load() && (open_connections() == 0 || steady_clock::now() >= drain_deadline)) break;
