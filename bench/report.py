@@ -63,7 +63,7 @@ def aggregate(records: list[dict]) -> list[dict]:
         point = {"server": server, "workload": workload, "connections": n, "status": status,
                  "repeats": len([r for r in runs if r["status"] in ("ok", "limit")]),
                  "reasons": sorted({r["reason"] for r in runs if r.get("reason")}),
-                 "notes": sorted({r["note"] for r in runs if r.get("note")}),
+                 "notes": sorted({r["note"] for r in runs if r.get("note")}) + backlog_note(runs, n),
                  "held": _median([r.get("held") for r in use]), "metrics": {}}
         for key, *_ in METRICS[workload]:
             vals = [v for v in (value(r, key) for r in use) if v is not None]
@@ -74,6 +74,19 @@ def aggregate(records: list[dict]) -> list[dict]:
                                          "values": vals}
         points.append(point)
     return points
+
+
+def backlog_note(runs: list[dict], n: int) -> list[str]:
+    """Idle runs where the server had not yet accepted every connection the client had up (the
+    kernel completes handshakes from the listen backlog before the server accepts them)."""
+    short = [held for held in ((r.get("server_mem") or {}).get("server_held") for r in runs
+                               if r["workload"] == "idle" and r["status"] == "ok")
+             if held is not None and held < n]
+    if not short:
+        return []
+    return [f"at the end of the hold the server had accepted only {', '.join(f'{h:,}' for h in short)} of "
+            f"{n:,} in {len(short)} of {len(runs)} runs (the rest were still in the listen backlog); memory "
+            "and threads per connection divide by what it held"]
 
 
 def _median(vals):
@@ -164,6 +177,8 @@ def fmt_metric(m: dict | None, unit: str, spread: bool, bare: bool = False) -> s
 def fmt_ratio(r: float | None) -> str:
     if r is None:
         return "n/a"
+    if 0 < r < 0.1:
+        return f"{r:.2g}×"
     return f"{r:.2f}×" if r < 10 else f"{r:.0f}×"
 
 
@@ -172,7 +187,9 @@ def status_cell(p: dict) -> str:
         return "ok"
     if p["status"] == "limit":
         held = p.get("held")
-        return f"LIMIT (held {held:,.0f})" if held is not None else "LIMIT"
+        if held is not None and held < p["connections"]:
+            return f"LIMIT (held {held:,.0f})"
+        return "LIMIT (too slow)"
     return p["status"].upper()
 
 

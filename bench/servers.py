@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -163,7 +163,7 @@ class ServerPool:
         log = open(log_path, "w+b")
         proc = subprocess.Popen(pin(self.core) + argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 start_new_session=True)
-        run = Running(spec, proc, argv, echo, chat, metrics, log_path, log)
+        run = Running(spec, proc, pin(self.core) + argv, echo, chat, metrics, log_path, log)
         try:
             if spec.kind == "peer":
                 run.echo_port = self._wait_for_banner(run, timeout)
