@@ -1,6 +1,8 @@
 // simul-server: parse the command line, configure logging, start the chosen model, serve.
-// Exit codes: 0 clean, 1 runtime failure, 2 usage or configuration error.
+// Exit codes: 0 clean, 1 runtime failure, 2 usage or configuration error
+// (with --check-config: 0 valid, 1 invalid, as `nginx -t` does).
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <iostream>
 
@@ -18,6 +20,8 @@ int main(int argc, char** argv) {
     cl = parse_command_line(argc, argv);
   } catch (const config_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
+    for (int i = 1; i < argc; ++i)
+      if (std::strcmp(argv[i], "--check-config") == 0) return 1;
     return 2;
   }
   if (cl.exit_now) return cl.exit_code;
