@@ -11,8 +11,11 @@ if(NOT TARGET simul::asio_headers)
   add_library(simul::asio_headers ALIAS simul_asio_headers)
   target_include_directories(simul_asio_headers SYSTEM INTERFACE ${ASIO_INCLUDE_DIR})
   # Asio is compiled once per component (asio_impl.cpp) instead of in every translation unit.
+  # Asio 1.22 decides on aligned_alloc from a libstdc++ macro that is only defined if a standard
+  # header came first, so translation units could disagree (an ODR violation ASan reports as
+  # malloc/delete mismatch): one answer for all of them.
   target_compile_definitions(simul_asio_headers INTERFACE ASIO_STANDALONE ASIO_SEPARATE_COMPILATION
-                                                           ASIO_NO_DEPRECATED)
+                                                           ASIO_NO_DEPRECATED ASIO_DISABLE_STD_ALIGNED_ALLOC)
   target_link_libraries(simul_asio_headers INTERFACE Threads::Threads)
 endif()
 
