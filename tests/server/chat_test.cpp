@@ -185,7 +185,9 @@ TEST_CASE("a client that never reads is cut at the SendQ limit while others get 
     CHECK(sleeper.wait_closed(20s));
     auto body = http_get(srv.metrics_port(), "/metrics");
     CHECK(metric(body, "simul_disconnects_total{reason=\"sendq\"}") == 1);
+#if !defined(__SANITIZE_ADDRESS__)  // ASan's shadow memory and quarantine inflate RSS on their own
     CHECK(metric(body, "process_resident_memory_bytes") < 200e6);
+#endif
   }
 }
 
