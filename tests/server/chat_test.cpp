@@ -215,7 +215,7 @@ TEST_CASE("a flooder is throttled, then cut off when its backlog passes the limi
     CHECK(f.wait_for("ERROR :Excess Flood").has_value());
     CHECK(f.wait_closed());
     CHECK(peer.wait_for("QUIT :Excess Flood").has_value());
-    CHECK(metric(http_get(srv.metrics_port(), "/metrics"), "simul_disconnects_total{reason=\"flood\"}") == 1);
+    CHECK(scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"flood\"}") == 1);
   }
 }
 
@@ -234,7 +234,7 @@ TEST_CASE("a silent client is pinged, and closed with Ping timeout when it does 
     CHECK(silent.wait_for("ERROR :", 10s).value_or("").find("Ping timeout") != std::string::npos);
     CHECK(silent.wait_closed());
     CHECK(lines_until_pong(polite, "alive").size() <= 1);  // maybe another PING, never a close
-    CHECK(metric(http_get(srv.metrics_port(), "/metrics"), "simul_disconnects_total{reason=\"ping\"}") == 1);
+    CHECK(scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"ping\"}") == 1);
   }
 }
 

@@ -43,7 +43,7 @@ TEST_CASE("/metrics is valid Prometheus text and its counters move with traffic"
     CHECK(metric(after, "simul_sent_bytes_total{service=\"echo\"}") >= 6);
     CHECK(metric(after, "simul_connections_accepted_total{service=\"echo\"}") == 1);
     CHECK(eventually([&] {
-      return metric(http_get(srv.metrics_port(), "/metrics"), "simul_disconnects_total{reason=\"client\"}") == 1;
+      return scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"client\"}") == 1;
     }));
   }
 }

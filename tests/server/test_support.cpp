@@ -210,6 +210,8 @@ double metric(const std::string& body, const std::string& sample) {
   return -1;
 }
 
+double scrape(std::uint16_t port, const std::string& sample) { return metric(http_get(port, "/metrics"), sample); }
+
 server_process::server_process(const std::vector<std::string>& args) {
   static std::atomic<int> seq{0};
   log_path_ = "/tmp/simul-test-" + std::to_string(::getpid()) + "-" + std::to_string(seq++) + ".log";

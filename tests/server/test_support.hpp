@@ -76,6 +76,9 @@ std::string http_get(std::uint16_t port, const std::string& path);
 /// The value of a Prometheus sample line (name including labels), or -1.
 double metric(const std::string& body, const std::string& sample);
 
+/// Scrapes /metrics on `port` and returns one sample's value (-1 if absent or unreachable).
+double scrape(std::uint16_t port, const std::string& sample);
+
 /// Polls `pred` every 10 ms until it holds or the deadline passes.
 template <class Pred>
 bool eventually(Pred pred, std::chrono::milliseconds deadline = 10s) {
