@@ -119,8 +119,9 @@ asio::awaitable<void> closed_loop(connection& conn) {
 
 struct open_loop_state {
   echo_message msg;
-  clock::time_point first;  // intended time of message 0
+  clock::duration offset;   // of message 0 from the start of the run
   clock::duration period;
+  clock::time_point first{};  // intended time of message 0: go time + offset
   std::uint64_t sent = 0;
   std::uint64_t received = 0;
   bool writer_done = false;
@@ -134,6 +135,8 @@ asio::awaitable<void> open_writer(connection& conn, open_loop_state& s) {
   auto& w = conn.owner();
   auto& st = w.stats();
   asio::steady_timer timer(w.context());
+  if (!co_await w.wait_for_go()) s.stop = true;
+  s.first = w.go_time() + s.offset;
   for (std::uint64_t seq = 0;; ++seq) {
     const auto at = s.intended(seq);
     if (at >= w.deadline() || s.stop || conn.finished()) break;
@@ -193,7 +196,7 @@ asio::awaitable<void> open_loop(connection& conn) {
   // Spread the connections' first sends over one period instead of firing them all together.
   const double phase = std::fmod(static_cast<double>(conn.id()) * 0.6180339887498949, 1.0);
   open_loop_state s{echo_message(w.run().opts.size, conn.id()),
-                    w.go_time() + std::chrono::duration_cast<clock::duration>(period * phase), period};
+                    std::chrono::duration_cast<clock::duration>(period * phase), period};
   co_await (open_writer(conn, s) && open_reader(conn, s));
   const auto missing = s.sent - s.received;
   w.stats().c.outstanding -= static_cast<std::int64_t>(missing);
@@ -204,10 +207,10 @@ asio::awaitable<void> echo_session(worker& w, std::size_t id) {
   connection conn(w, id);
   if (!co_await conn.establish(true)) co_return;
   conn.setup_complete();
-  if (!co_await w.wait_for_go()) co_return;
   if (w.run().opts.rate > 0) {
-    co_await open_loop(conn);
+    co_await open_loop(conn);  // waits for the go itself, with its coroutines already in place
   } else {
+    if (!co_await w.wait_for_go()) co_return;
     co_await closed_loop(conn);
   }
   if (!conn.failed()) co_await w.wait_for_stop();

@@ -106,10 +106,11 @@ void latency(json_writer& j, const core::histogram& h) {
 void series(json_writer& j, const run_result& r) {
   j.key("timeseries").begin_array();
   for (const auto& p : r.series) {
-    j.begin_object().member("t", p.t).member("phase", p.phase);
+    j.begin_object().member("t", p.t).member("interval_s", p.interval_s).member("phase", p.phase);
     j.member("connections_requested", p.requested).member("connections_failed", p.failed);
     j.member("connections_up", p.up).member("connections_target", static_cast<std::uint64_t>(r.target_connections));
     j.member("messages", p.msgs).member("msgs_per_s", p.msgs_per_s).member("errors", p.errors);
+    j.member("latency_count", p.latency_count);
     j.key("p50_us");
     if (p.latency_count) j.value(static_cast<double>(p.p50_ns) / 1e3); else j.null();
     j.key("p99_us");

@@ -18,7 +18,8 @@ namespace simul::load {
 
 /// One line of the per-second time series (and of the live progress output).
 struct series_point {
-  double t = 0;                 // seconds since the run started (setup included)
+  double t = 0;                 // seconds since the run started (setup included): the interval's end
+  double interval_s = 0;        // the interval this point covers, ending at t
   std::string phase;            // "setup", "run", "drain"
   std::uint64_t requested = 0;  // connection attempts started so far
   std::uint64_t failed = 0;     // attempts failed so far

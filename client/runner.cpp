@@ -90,6 +90,10 @@ std::unique_ptr<scenario> make_scenario(scenario_kind kind) {
 }
 
 // The main thread's view of the workers: snapshots, the time series and the progress line.
+// Each series point covers the interval since the previous one. Points fall on whole seconds
+// counted from the start of their phase, plus one at each phase boundary (go, deadline) and one
+// last point from the final statistics, so the points' messages, errors and latency counts add up
+// exactly to the run's totals, and a point never mixes two phases.
 class monitor {
  public:
   monitor(run_result& r, std::vector<std::unique_ptr<worker>>& workers, run_context& ctx,
@@ -109,19 +113,29 @@ class monitor {
     if (clock::now() >= next_tick_) tick(phase);
   }
 
-  /// Records a series point (and prints the progress line) for the interval ending now.
-  void tick(const char* phase) {
-    const auto now = clock::now();
-    snapshot s = collect(true);
+  /// Ends the current phase's last interval now (unless a tick just did) and counts the next
+  /// phase's seconds from here.
+  void boundary(const char* phase) {
+    if (clock::now() - last_tick_ >= 1ms) tick(phase);
+    next_tick_ = last_tick_ + 1s;
+  }
+
+  /// The last point: whatever the workers counted after the last tick, from their final stats.
+  void finish(snapshot final_totals, const char* phase) { record(final_totals, clock::now(), phase, false); }
+
+ private:
+  void tick(const char* phase) { record(collect(true), clock::now(), phase, true); }
+
+  void record(const snapshot& s, clock::time_point now, const char* phase, bool sample_server) {
     series_point p;
     p.t = since(ctx_.epoch, now);
+    p.interval_s = since(last_tick_, now);
     p.phase = phase;
     p.requested = s.c.connects_started;
     p.failed = s.c.connects_failed;
     p.up = s.c.connections_up;
     p.msgs = s.c.msgs_received - prev_.msgs_received;
-    const double dt = since(last_tick_, now);
-    p.msgs_per_s = dt > 0 ? static_cast<double>(p.msgs) / dt : 0;
+    p.msgs_per_s = p.interval_s > 0 ? static_cast<double>(p.msgs) / p.interval_s : 0;
     const std::uint64_t errors = s.connect_errors.total() + s.io_errors.total();
     p.errors = errors - prev_errors_;
     p.latency_count = s.interval.count();
@@ -129,7 +143,7 @@ class monitor {
     p.p99_ns = s.interval.percentile(99);
     p.max_ns = s.interval.max();
     r_.series.push_back(p);
-    if (sampler_) {
+    if (sampler_ && sample_server) {
       if (auto sample = sampler_->sample(p.t)) r_.server->samples.push_back(*sample);
     }
     if (live_) std::fprintf(stderr, "%s\n", progress_line(p, r_.target_connections).c_str());
@@ -139,7 +153,6 @@ class monitor {
     while (next_tick_ <= now) next_tick_ += 1s;
   }
 
- private:
   run_result& r_;
   std::vector<std::unique_ptr<worker>>& workers_;
   run_context& ctx_;
@@ -198,6 +211,7 @@ run_result run_load(const options& opts) {
     }
   }
 
+  mon.boundary("setup");
   const auto go_time = clock::now();
   r.setup_s = since(ctx.epoch, go_time);
   r.connected = ctx.setup_ok.load();
@@ -211,6 +225,7 @@ run_result run_load(const options& opts) {
     deadline = std::min(deadline, clock::now());
     for (auto& w : workers) w->end_early(deadline);
   }
+  mon.boundary("run");
   snapshot at_end = mon.collect(false);
   r.held = at_end.c.connections_up;
   if (sampler && r.server->baseline) r.server->held = sampler->sample(since(ctx.epoch, clock::now()));
@@ -219,12 +234,14 @@ run_result run_load(const options& opts) {
   while (measure && !sc->drained(mon.collect(false), ctx) && clock::now() < drain_deadline) {
     mon.wait(std::min(drain_deadline, clock::now() + 5ms), "drain");
   }
-  mon.tick(clock::now() < deadline + 1ms ? "run" : "drain");
   r.run_s = since(go_time, deadline);
 
   for (auto& w : workers) w->stop();
   for (auto& w : workers) w->join(2s);
 
+  snapshot final_totals;
+  for (auto& w : workers) final_totals.merge(take_snapshot(w->final_stats(), true));
+  mon.finish(std::move(final_totals), "drain");
   std::vector<std::uint64_t> sent_per_room;
   for (auto& w : workers) {
     const auto& st = w->final_stats();

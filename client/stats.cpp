@@ -32,4 +32,17 @@ void snapshot::merge(const snapshot& o) {
   for (std::size_t i = 0; i < o.chat_sent_per_room.size(); ++i) chat_sent_per_room[i] += o.chat_sent_per_room[i];
 }
 
+snapshot take_snapshot(thread_stats& st, bool take_interval) {
+  snapshot s;
+  s.c = st.c;
+  s.connect_errors = st.connect_errors;
+  s.io_errors = st.io_errors;
+  s.chat_sent_per_room = st.chat_sent_per_room;
+  if (take_interval) {
+    s.interval = st.interval;
+    st.interval.reset();
+  }
+  return s;
+}
+
 }  // namespace simul::load

@@ -58,4 +58,8 @@ struct snapshot {
   void merge(const snapshot& o);
 };
 
+/// Copies `st` (on its worker's thread, or after it joined); with take_interval the per-second
+/// histogram is moved into the snapshot and reset.
+snapshot take_snapshot(thread_stats& st, bool take_interval);
+
 }  // namespace simul::load

@@ -78,18 +78,7 @@ void worker::end_early(clock::time_point deadline) {
 
 snapshot worker::collect(bool take_interval) {
   std::promise<snapshot> result;
-  asio::post(ctx_, [&] {
-    snapshot s;
-    s.c = stats_.c;
-    s.connect_errors = stats_.connect_errors;
-    s.io_errors = stats_.io_errors;
-    s.chat_sent_per_room = stats_.chat_sent_per_room;
-    if (take_interval) {
-      s.interval = stats_.interval;
-      stats_.interval.reset();
-    }
-    result.set_value(std::move(s));
-  });
+  asio::post(ctx_, [&] { result.set_value(take_snapshot(stats_, take_interval)); });
   return result.get_future().get();
 }
 

@@ -80,7 +80,7 @@ class worker {
   /// Waits for the thread; after `grace` the io_context is stopped and remaining sessions dropped.
   void join(std::chrono::milliseconds grace);
   /// The final statistics, after join().
-  const thread_stats& final_stats() const noexcept { return stats_; }
+  thread_stats& final_stats() noexcept { return stats_; }
 
   // ---- worker thread ----
   asio::io_context& context() noexcept { return ctx_; }

@@ -56,6 +56,41 @@ TEST_CASE("closed-loop echo writes a JSON report with every field") {
       "d['server']['pid']>0 and d['server']['baseline']['rss_bytes']>0 and len(d['server']['samples'])>=1"));
 }
 
+TEST_CASE("the per-second series adds up to the totals, one phase per point") {
+  // The points tile the run (setup, then whole seconds from the go, a partial last second up to
+  // the deadline, then the drain), so their sums are the report's totals. (A tick delayed by a
+  // busy machine stretches its interval; the tolerance on the run's length allows for that.)
+  const std::string tiles =
+      "len(S)>=4 and abs(sum(p['interval_s'] for p in S)-S[-1]['t'])<1e-6 and "
+      "all(p['interval_s']>0 for p in S) and "
+      "[p['phase'] for p in S]==sorted([p['phase'] for p in S], key=['setup','run','drain'].index) and "
+      "len([p for p in S if p['phase']=='run'])==3 and "
+      "abs(sum(p['interval_s'] for p in S if p['phase']=='run')-d['results']['duration_s'])<0.25 and "
+      "sum(p['messages'] for p in S)==d['results']['messages_received'] and "
+      "sum(p['latency_count'] for p in S)==d['latency_us']['count'] and "
+      "sum(p['errors'] for p in S)==d['errors']['total']";
+  const std::string bind_series = "(lambda S: ";
+  SUBCASE("closed loop, with errors") {
+    echo_server server(/*garble_every=*/400);
+    const auto json = temp_path("series-closed.json");
+    auto r = run_load({"echo", "--port", std::to_string(server.port()), "--connections", "3", "--threads", "2",
+                       "--duration", "2.5s", "--quiet", "--json", json});
+    INFO(r.out, r.err);
+    CHECK(python_json_check(json, "d['errors']['total']>0 and d['results']['messages_received']>0"));
+    CHECK(python_json_check(json, bind_series + tiles + ")(d['timeseries'])"));
+  }
+  SUBCASE("open loop") {
+    echo_server server;
+    const auto json = temp_path("series-open.json");
+    auto r = run_load({"echo", "--port", std::to_string(server.port()), "--connections", "20", "--threads", "2",
+                       "--rate", "40", "--duration", "2.5s", "--quiet", "--json", json});
+    INFO(r.out, r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(python_json_check(json, "d['results']['messages_received']==2000"));
+    CHECK(python_json_check(json, bind_series + tiles + ")(d['timeseries'])"));
+  }
+}
+
 TEST_CASE("thresholds set the exit code") {
   echo_server server;
   const auto port = std::to_string(server.port());
