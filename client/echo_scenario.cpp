@@ -1,5 +1,6 @@
 // echo: round trips of --size bytes, verified byte for byte. Closed loop (send, await the echo,
 // repeat) or open loop at --rate per connection, with latency from the intended send time.
+#include <asio/post.hpp>
 #include <asio/read.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
@@ -28,8 +29,6 @@ std::string read_failure(const std::error_code& ec, std::size_t got) {
 }
 
 // Reads at least `size` bytes into `in` (more arrive only if the server sends extra bytes).
-// Measured alternative: waiting for readability first (async_wait) instead of Asio's speculative
-// recv costs an epoll_ctl per message, which is dearer than the recv that fails with EAGAIN.
 asio::awaitable<std::tuple<std::error_code, std::size_t>> read_echo(asio::ip::tcp::socket& sock,
                                                                     std::vector<char>& in, std::size_t size) {
   std::size_t got = 0;
@@ -52,6 +51,15 @@ struct exchange {
 // the socket buffer, which spares a trip through the scheduler). If some of it does not fit, the
 // rest is written while the echo is read: a server that stops reading while its own writes are
 // blocked (backpressure) would otherwise wait for us as we wait for it.
+//
+// After a complete write the coroutine yields once before it reads. Asio 1.22 tries every
+// read at once (a speculative recv); started right after the send, that recv nearly always fails
+// with EAGAIN, because the echo is still on its way: one wasted syscall per message, a third of
+// the client's syscalls. After the yield the other connections' completions run first, the echo
+// has usually arrived, and the speculative recv reads it. Measured (server and client on their own
+// core, 100 connections, 64 B, one thread): 48k -> 98k msgs/s, recv calls per message 2.0 -> 1.02.
+// Waiting with async_wait(wait_read) instead costs an epoll_ctl per message (Asio re-arms the
+// descriptor for a non-speculative op), which is no cheaper than the failed recv.
 asio::awaitable<exchange> round_trip(asio::ip::tcp::socket& sock, const char* data, std::size_t size,
                                      std::vector<char>& in) {
   using namespace asio::experimental::awaitable_operators;
@@ -63,6 +71,7 @@ asio::awaitable<exchange> round_trip(asio::ip::tcp::socket& sock, const char* da
   }
   if (x.write_error) co_return x;
   if (x.sent == size) {
+    co_await asio::post(sock.get_executor(), asio::use_awaitable);
     std::tie(x.read_error, x.got) = co_await read_echo(sock, in, size);
     co_return x;
   }
