@@ -4,21 +4,16 @@
 #include <iostream>
 
 #include "server/config.hpp"
+#include "server/probe.hpp"
 
 namespace simul::server {
 namespace {
 
 // HOST:PORT, where HOST may be a bracketed IPv6 address ("[::1]:9107").
 std::string check_host_port(std::string& s) {
-  auto colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0) return "expected HOST:PORT, got \"" + s + "\"";
-  std::string port = s.substr(colon + 1);
-  bool digits = !port.empty() && port.size() <= 5 &&
-                port.find_first_not_of("0123456789") == std::string::npos;
-  if (!digits || std::stoul(port) == 0 || std::stoul(port) > 65535) {
-    return "port must be between 1 and 65535, got \"" + port + "\"";
-  }
-  return {};
+  std::string error;
+  parse_host_port(s, error);
+  return error;
 }
 
 }  // namespace
@@ -66,10 +61,14 @@ command_line parse_command_line(int argc, char** argv, std::ostream& out, std::o
                        ->type_name("FORMAT");
   app.add_flag("--check-config", cl.check_config,
                "Validate the configuration, print the effective config and exit");
-  app.add_option("--probe", cl.probe,
-                 "GET /healthz from a running server's metrics listener; exit 0 if healthy")
-      ->check(CLI::Validator(check_host_port, ""))
-      ->type_name("HOST:PORT");
+  // Alone, --probe finds the metrics listener in the config (file and flags) the server uses.
+  auto* o_probe =
+      app.add_option("--probe", cl.probe,
+                     "GET /healthz from a running server's metrics listener (without HOST:PORT: "
+                     "the one this configuration sets); exit 0 if healthy")
+          ->expected(0, 1)
+          ->check(CLI::Validator(check_host_port, ""))
+          ->type_name("[HOST:PORT]");
   app.add_flag("--version", cl.show_version, "Print the version and exit");
 
   try {
@@ -113,6 +112,7 @@ command_line parse_command_line(int argc, char** argv, std::ostream& out, std::o
   if (from(o_format, "log.format")) cfg.log.format = log_format;
 
   validate(cfg, origins);
+  if (o_probe->count() > 0 && cl.probe.empty()) cl.probe = probe_target(cfg, origins);
   cl.cfg = std::move(cfg);
   return cl;
 }

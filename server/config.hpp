@@ -101,7 +101,8 @@ struct command_line {
   bool exit_now = false;      // --help / --version handled: exit with exit_code
   int exit_code = 0;
   std::string config_path;    // --config FILE; empty = built-in defaults
-  std::string probe;          // --probe HOST:PORT (empty = not asked)
+  std::string probe;          // --probe HOST:PORT, or the metrics listener of `cfg` when
+                              // --probe is alone (empty = not asked)
 };
 
 /// Parses argv (CLI11): --config FILE first, then flags override. Throws config_error on a bad

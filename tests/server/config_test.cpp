@@ -1,4 +1,5 @@
-// Tests for the server configuration: YAML loading, validation, to_yaml and the command line.
+// Tests for the server configuration: YAML loading, validation, to_yaml, the command line and
+// the target of --probe.
 #include "server/config.hpp"
 
 #include <doctest/doctest.h>
@@ -9,6 +10,8 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "server/probe.hpp"
 
 namespace fs = std::filesystem;
 using namespace simul::server;
@@ -382,6 +385,56 @@ TEST_CASE("config: a flag can fix what the file alone gets wrong") {
   CHECK_THROWS_WITH_AS(run_cli({"--bind", "example.org"}),
                        "option --bind: bind: must be an IPv4 or IPv6 address (got \"example.org\")",
                        config_error);
+}
+
+TEST_CASE("config: --probe alone targets the metrics listener of the effective config") {
+  CHECK(run_cli({"--probe"}).result.probe == "127.0.0.1:9107");
+  // The image's HEALTHCHECK: the wildcard bind of config/docker.yaml is probed on loopback.
+  CHECK(run_cli({"--config", (source_dir / "config/docker.yaml").string(), "--probe"})
+            .result.probe == "127.0.0.1:9107");
+  temp_dir dir;
+  std::string path = dir.write("s.yaml", "bind: 0.0.0.0\nmetrics:\n  port: 9300\n");
+  CHECK(run_cli({"--config", path, "--probe"}).result.probe == "127.0.0.1:9300");
+  CHECK(run_cli({"--probe", "--config", path, "--metrics-port", "9400"}).result.probe ==
+        "127.0.0.1:9400");
+  CHECK(run_cli({"--bind", "::", "--probe"}).result.probe == "[::1]:9107");
+  CHECK(run_cli({"--bind", "10.1.2.3", "--probe"}).result.probe == "10.1.2.3:9107");
+  CHECK(run_cli({"--bind", "fd00::5", "--probe"}).result.probe == "[fd00::5]:9107");
+}
+
+TEST_CASE("config: --probe alone with no metrics port to probe is an error naming the key") {
+  temp_dir dir;
+  std::string path = dir.write("s.yaml", "echo:\n  port: 7007\nmetrics:\n  enabled: false\n");
+  CHECK_THROWS_WITH_AS(run_cli({"--config", path, "--probe"}),
+                       (path +
+                        ":4:3: metrics.enabled: --probe needs the metrics listener (GET /healthz), "
+                        "and this configuration disables it")
+                           .c_str(),
+                       config_error);
+  CHECK_THROWS_WITH_AS(run_cli({"--no-metrics", "--probe"}),
+                       "option --no-metrics: metrics.enabled: --probe needs the metrics listener "
+                       "(GET /healthz), and this configuration disables it",
+                       config_error);
+  CHECK_THROWS_WITH_AS(run_cli({"--metrics-port", "0", "--probe"}),
+                       "option --metrics-port: metrics.port: --probe needs a fixed port, and 0 "
+                       "means any free port; set one, or give --probe HOST:PORT",
+                       config_error);
+  // A target given on the command line needs nothing from the config.
+  CHECK(run_cli({"--no-metrics", "--probe", "127.0.0.1:9107"}).result.probe == "127.0.0.1:9107");
+  CHECK(run_cli({"--config", path, "--probe", "[::1]:9200"}).result.probe == "[::1]:9200");
+}
+
+TEST_CASE("config: --probe HOST:PORT takes a bracketed IPv6 address") {
+  std::string error;
+  auto hp = parse_host_port("[::1]:9200", error);
+  REQUIRE(hp);
+  CHECK(hp->host == "::1");
+  CHECK(hp->port == 9200);
+  CHECK(error.empty());
+  CHECK_FALSE(parse_host_port("[::1]", error));
+  CHECK(error == "port must be between 1 and 65535, got \"1]\"");
+  CHECK_FALSE(parse_host_port(":9107", error));
+  CHECK(error == "expected HOST:PORT, got \":9107\"");
 }
 
 TEST_CASE("config: a bad flag exits with code 2 and a message on stderr") {

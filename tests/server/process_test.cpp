@@ -1,8 +1,12 @@
 // Tests of the simul-server binary as users run it: exit codes, signals, start-up errors.
 #include <doctest/doctest.h>
 
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "tests/common/process.hpp"
 #include "tests/server/test_support.hpp"
 
 using namespace simul::test;
@@ -17,6 +21,27 @@ std::vector<std::string> args(std::vector<std::string> extra) {
 }
 
 std::string model_name(model_kind m) { return simul::server::to_string(m); }
+
+// A port that was free a moment ago: bound to port 0 on loopback, read back, released. A config
+// file needs a concrete port for `--probe` to find.
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+               ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  ::close(fd);
+  REQUIRE(bound);
+  return ntohs(addr.sin_port);
+}
+
+// simul-server run to completion (a probe), with its output captured.
+run_output run_server(const std::vector<std::string>& args) {
+  return run_program(SIMUL_SERVER_BIN, args);
+}
 }  // namespace
 
 TEST_CASE("a bad config file exits 2 with a message naming the key and line:column") {
@@ -77,6 +102,36 @@ TEST_CASE("a second signal during the drain exits at once") {
     p.signal(SIGINT);
     CHECK(p.wait(5s) == std::optional<int>(1));
   }
+}
+
+TEST_CASE("--probe alone probes the metrics listener the server's config file sets") {
+  for (auto m : models()) {
+    CAPTURE(to_string(m));
+    const std::string port = std::to_string(free_port());
+    const std::string config = temp_file("model: " + model_name(m) + "\necho:\n  port: 0\n" +
+                                         "chat:\n  port: 0\nmetrics:\n  port: " + port + "\n");
+    server_process server({"--config", config});
+    REQUIRE(server.wait_ready());
+    REQUIRE(std::to_string(server.metrics_port) == port);
+    auto healthy = run_server({"--config", config, "--probe"});
+    CHECK(healthy.exit_code == 0);
+    CHECK(healthy.out == "probe 127.0.0.1:" + port + ": HTTP/1.0 200 OK\n");
+    server.signal(SIGTERM);
+    REQUIRE(server.wait() == std::optional<int>(0));
+    auto gone = run_server({"--config", config, "--probe"});
+    CHECK(gone.exit_code == 1);
+    CHECK(gone.out == "probe 127.0.0.1:" + port + ": Connection refused\n");
+  }
+}
+
+TEST_CASE("--probe alone fails with a message naming the key when the config disables metrics") {
+  const std::string config = temp_file("metrics:\n  enabled: false\n");
+  auto r = run_server({"--config", config, "--probe"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err == "error: " + config +
+                     ":2:3: metrics.enabled: --probe needs the metrics listener (GET /healthz), "
+                     "and this configuration disables it\n");
 }
 
 TEST_CASE("--version prints the version and exits 0") {
