@@ -22,6 +22,13 @@ std::error_code sendq::check(clock::time_point now) const noexcept {
   return {};
 }
 
+sendq::clock::time_point sendq::next_check(clock::time_point now) const noexcept {
+  if (soft_ == 0) return clock::time_point::max();
+  if (above_soft_) return above_soft_since_ + soft_duration_;
+  if (soft_duration_.count() == 0) return clock::time_point::max();
+  return now + soft_duration_;
+}
+
 std::size_t sendq::peek(std::span<std::string_view> out, std::size_t max_bytes) const noexcept {
   std::size_t n = 0, total = 0;
   for (std::size_t i = head_; i < lines_.size() && n < out.size(); ++i) {

@@ -31,6 +31,13 @@ class sendq {
   /// soft_duration, else no error. Call it from a timer and/or after push().
   std::error_code check(clock::time_point now) const noexcept;
 
+  /// When a writer that cannot write (the client is not reading) should call check() next so
+  /// the soft limit fires on time without another push: above soft, the moment the allowed
+  /// time runs out; below it, `now` + soft_duration (a push after `now` cannot run out sooner).
+  /// time_point::max() when the soft limit is off, or when a push alone can run it out
+  /// (soft_duration == 0: push() and check() catch that at once).
+  clock::time_point next_check(clock::time_point now) const noexcept;
+
   /// Fills `out` with views of the pending bytes in order (the first one without its already
   /// written part), at most out.size() lines and, after the first line, at most max_bytes in all.
   /// Returns how many views were filled. Views stay valid until consume() releases their line.

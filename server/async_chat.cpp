@@ -2,20 +2,20 @@
 // core chat hub. Loop thread only.
 #include "server/async_chat.hpp"
 
+#include <algorithm>
 #include <array>
 #include <variant>
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/write.hpp>
 
 #include "core/chat_liveness.hpp"
 #include "core/errc.hpp"
-#include "core/line_framer.hpp"
+#include "core/flood_gate.hpp"
 #include "core/sendq.hpp"
-#include "core/token_bucket.hpp"
 #include "server/async_connection.hpp"
 #include "server/chat_support.hpp"
 
@@ -34,8 +34,7 @@ struct chat_session {
         id(i),
         queue(cfg.limits.sendq_hard_bytes, cfg.limits.sendq_soft_bytes,
               std::chrono::seconds(cfg.limits.sendq_soft_seconds)),
-        framer(cfg.limits.max_line_bytes),
-        bucket(cfg.limits.flood_burst, cfg.limits.flood_lines_per_second),
+        gate(cfg.limits),
         live(cfg.timeouts, now),
         wake(sock.get_executor()),
         pause(sock.get_executor()) {}
@@ -44,10 +43,9 @@ struct chat_session {
   conn_entry& entry;
   core::client_id id;
   core::sendq queue;
-  core::line_framer framer;
-  core::token_bucket bucket;
+  core::flood_gate gate;
   core::liveness live;
-  asio::steady_timer wake;               // the writer sleeps on it; cancel() wakes it
+  asio::steady_timer wake;               // the writer's deadlines; a delivery to an idle writer cancels it
   asio::steady_timer pause;              // the reader's flood throttle and flush deadline
   asio::cancellation_signal stop_reading;  // ends the reader's wait for input
   bool closing = false;                  // no more input; flush the queue, then close
@@ -93,6 +91,9 @@ void async_chat::deliver(core::hub_output out, chat_session*) {
         auto it = sessions_.find(to);
         if (it == sessions_.end() || it->second->killed) continue;
         auto& r = *it->second;
+        // Only an idle writer waits for lines, and its queue is empty: a busy one is not woken
+        // for each line (it would only find the client's socket still full).
+        const bool was_empty = r.queue.empty();
         if (r.queue.push(d.line, now) || r.queue.check(now)) {
           r.killed = true;
           r.entry.reason = disconnect_reason::sendq;
@@ -105,7 +106,7 @@ void async_chat::deliver(core::hub_output out, chat_session*) {
           continue;
         }
         stats_.lines_out_total.add();
-        r.wake.cancel();
+        if (was_empty) r.wake.cancel();
       }
     }
   }
@@ -128,9 +129,8 @@ void async_chat::kill(chat_session& s, disconnect_reason why) {
 
 asio::awaitable<void> async_chat::reader(chat_session& s, std::span<char> scratch) {
   using namespace asio::experimental::awaitable_operators;
+  using step = core::flood_gate::status;
   auto& st = stats_.of(service::chat);
-  const auto max_backlog = cfg_.limits.flood_max_backlog_bytes;
-  std::string held;  // a line waiting for a flood token (copied: the framer may move its bytes)
 
   // Reads what is available without waiting. False on EOF or error.
   auto pull = [&]() -> bool {
@@ -142,7 +142,7 @@ asio::awaitable<void> async_chat::reader(chat_session& s, std::span<char> scratc
       return false;
     }
     st.bytes_in_total.add(n);
-    s.framer.feed(std::string_view(scratch.data(), n));
+    s.gate.feed(std::string_view(scratch.data(), n));
     return true;
   };
   auto handle = [&](std::string_view line, std::error_code framing_error) {
@@ -158,33 +158,26 @@ asio::awaitable<void> async_chat::reader(chat_session& s, std::span<char> scratc
     deliver(std::move(out), &s);
   };
 
+  // The gate decides; this loop only reads and waits. A line already held for a flood token
+  // when the server decides to close is still handled once its token comes.
   bool open = true;
-  while (open && !s.closing && !s.killed) {
-    while (!s.closing && !s.killed) {
-      auto line = s.framer.next();
-      if (!line) break;
-      if (s.bucket.try_take(clock::now())) {
-        handle(line->line, line->error);
-        continue;
-      }
-      // Flooding: this line waits for a token. Input keeps arriving meanwhile; past the
-      // backlog limit the client is cut off.
-      held.assign(line->line);
-      auto held_error = line->error;
-      while (!s.killed && !s.bucket.try_take(clock::now())) {
-        s.pause.expires_after(s.bucket.time_until_token(clock::now()));
-        co_await s.pause.async_wait(nothrow);
-        if (s.killed || !(open = pull())) break;
-        if (s.framer.buffered() > max_backlog) kill(s, disconnect_reason::flood);
-      }
-      if (s.killed || !open) break;
-      handle(held, held_error);
+  while (open && !s.killed && (!s.closing || s.gate.throttled())) {
+    auto next = s.gate.next(clock::now());
+    if (next.what == step::line) {
+      handle(next.line, next.error);
+    } else if (next.what == step::excess_flood) {
+      kill(s, disconnect_reason::flood);
+    } else if (next.what == step::wait) {
+      // Flooding: input keeps being taken in meanwhile, for the gate to measure the backlog.
+      s.pause.expires_after(next.wait);
+      co_await s.pause.async_wait(nothrow);
+      if (!s.killed) open = pull();
+    } else {
+      auto [ec] = co_await s.socket.async_wait(tcp::socket::wait_read,
+                                               asio::bind_cancellation_slot(s.stop_reading.slot(), nothrow));
+      if (ec || s.closing || s.killed) break;
+      open = pull();
     }
-    if (!open || s.closing || s.killed) break;
-    auto [ec] = co_await s.socket.async_wait(tcp::socket::wait_read,
-                                             asio::bind_cancellation_slot(s.stop_reading.slot(), nothrow));
-    if (ec || s.closing || s.killed) break;
-    open = pull();
   }
 
   if (!s.closing && !s.killed) {
@@ -195,14 +188,15 @@ asio::awaitable<void> async_chat::reader(chat_session& s, std::span<char> scratc
     co_return;
   }
   // Closing: give the writer time to flush, reading (and dropping) input until the client
-  // closes, so that closing the socket does not reset the last lines away.
+  // closes, so that closing the socket does not reset the last lines away. The writer may
+  // have finished already (it writes without waiting when the client keeps up).
   const auto until = clock::now() + flush_deadline;
-  while (!s.killed && clock::now() < until) {
+  while (!s.killed && !s.writer_done && clock::now() < until) {
     s.pause.expires_at(until);
     auto r = co_await (s.socket.async_wait(tcp::socket::wait_read, nothrow) || s.pause.async_wait(nothrow));
     if (r.index() == 1 || std::get<0>(std::get<0>(r))) break;
     if (!pull()) break;
-    s.framer = core::line_framer(cfg_.limits.max_line_bytes);  // dropped, unread
+    s.gate.discard();  // dropped, unread
   }
   if (!s.writer_done) {
     s.killed = true;  // it would not take its last lines in time
@@ -213,31 +207,27 @@ asio::awaitable<void> async_chat::reader(chat_session& s, std::span<char> scratc
 }
 
 asio::awaitable<void> async_chat::writer(chat_session& s) {
+  using namespace asio::experimental::awaitable_operators;
   auto& st = stats_.of(service::chat);
   std::array<std::string_view, 64> views;
   std::array<asio::const_buffer, 64> buffers;
-  while (!s.killed) {
-    if (!s.queue.empty()) {
-      auto n = s.queue.peek(views, max_write_batch);
-      for (std::size_t i = 0; i < n; ++i) buffers[i] = asio::buffer(views[i]);
-      s.entry.busy = true;
-      auto [ec, written] = co_await asio::async_write(s.socket, std::span(buffers.data(), n), nothrow);
-      s.entry.busy = false;
-      st.bytes_out_total.add(written);
-      if (ec) {
-        if (!s.killed && !s.entry.closing) s.entry.reason = disconnect_reason::error;
-        s.killed = true;
-        break;
-      }
-      s.queue.consume(written, clock::now());
-      continue;
+
+  // The connection's deadlines, all on the `wake` timer: the SendQ soft limit and liveness
+  // (registration, PING, Ping timeout). Safe to call early: each acts only once its time is up.
+  // A closing client has neither: its flush has its own deadline (the reader's).
+  auto next_deadline = [&] {
+    if (s.closing) return clock::time_point::max();
+    return std::min(s.queue.next_check(clock::now()), s.live.next_deadline());
+  };
+  auto on_deadline = [&] {
+    if (s.closing) return;
+    const auto now = clock::now();
+    if (s.queue.check(now)) {
+      // Above sendq_soft_bytes for sendq_soft_seconds, and no line came to notice it.
+      kill(s, disconnect_reason::sendq);
+      return;
     }
-    if (s.closing) break;  // flushed
-    // Sleep until a delivery wakes us or the liveness deadline (registration, PING) comes.
-    s.wake.expires_at(s.live.next_deadline());
-    co_await s.wake.async_wait(nothrow);
-    if (s.killed) break;
-    auto decision = s.live.poll(clock::now());
+    auto decision = s.live.poll(now);
     if (decision.what == core::liveness::action::send_ping) {
       core::hub_output ping;
       ping.deliveries.push_back(core::delivery{hub_.make_ping(), {s.id}});
@@ -250,6 +240,50 @@ asio::awaitable<void> async_chat::writer(chat_session& s) {
       s.stop_reading.emit(asio::cancellation_type::terminal);
       deliver(hub_.make_error_and_close(s.id, close_message(why)), &s);
     }
+  };
+  auto write_failed = [&] {
+    if (!s.killed && !s.entry.closing) s.entry.reason = disconnect_reason::error;
+    s.killed = true;
+  };
+
+  while (!s.killed) {
+    if (!s.queue.empty()) {
+      // Written without waiting (the socket is non-blocking); a full socket is waited for below.
+      auto n = s.queue.peek(views, max_write_batch);
+      for (std::size_t i = 0; i < n; ++i) buffers[i] = asio::buffer(views[i]);
+      asio::error_code ec;
+      auto written = s.socket.write_some(std::span(buffers.data(), n), ec);
+      if (ec == asio::error::would_block) {
+        // The client is not taking its lines. Wait until it does, or until a deadline: this
+        // is how the soft SendQ limit fires when no further line comes to be queued.
+        s.wake.expires_at(next_deadline());
+        s.entry.busy = true;
+        auto r = co_await (s.socket.async_wait(tcp::socket::wait_write, nothrow) || s.wake.async_wait(nothrow));
+        s.entry.busy = false;
+        if (s.killed) break;
+        if (r.index() == 0 && std::get<0>(std::get<0>(r))) {
+          write_failed();  // cancelled by the drain's deadline, or an error
+          break;
+        }
+        if (r.index() == 1) on_deadline();
+        continue;
+      }
+      if (ec) {
+        write_failed();
+        break;
+      }
+      st.bytes_out_total.add(written);
+      s.queue.consume(written, clock::now());
+      // Fairness between clients: at most one batch per turn, as a completed async write.
+      if (!s.queue.empty()) co_await asio::post(s.socket.get_executor(), asio::use_awaitable);
+      continue;
+    }
+    if (s.closing) break;  // flushed
+    // Sleep until a delivery wakes us or the liveness deadline (registration, PING) comes.
+    s.wake.expires_at(s.live.next_deadline());
+    co_await s.wake.async_wait(nothrow);
+    if (s.killed) break;
+    on_deadline();
   }
   asio::error_code ec;
   if (s.killed && !s.last_words.empty()) s.socket.write_some(asio::buffer(s.last_words), ec);

@@ -16,9 +16,8 @@
 
 #include "core/chat_liveness.hpp"
 #include "core/errc.hpp"
-#include "core/line_framer.hpp"
+#include "core/flood_gate.hpp"
 #include "core/sendq.hpp"
-#include "core/token_bucket.hpp"
 #include "server/chat_support.hpp"
 #include "server/threaded_server.hpp"
 #include "server/threaded_socket.hpp"
@@ -38,8 +37,7 @@ struct threaded_chat::session {
   session(threaded_conn& c, const config& cfg, core::client_id i, clock::time_point now)
       : conn(c),
         id(i),
-        framer(cfg.limits.max_line_bytes),
-        bucket(cfg.limits.flood_burst, cfg.limits.flood_lines_per_second),
+        gate(cfg.limits),
         live(cfg.timeouts, now),
         queue(cfg.limits.sendq_hard_bytes, cfg.limits.sendq_soft_bytes,
               std::chrono::seconds(cfg.limits.sendq_soft_seconds)) {}
@@ -47,8 +45,7 @@ struct threaded_chat::session {
   threaded_conn& conn;
   const core::client_id id;
   // The reader thread's alone.
-  core::line_framer framer;
-  core::token_bucket bucket;
+  core::flood_gate gate;
   core::liveness live;
   // Guarded by mu.
   std::mutex mu;
@@ -56,19 +53,21 @@ struct threaded_chat::session {
   core::sendq queue;
   bool closing = false;      // no more input; flush the queue, then close
   bool killed = false;       // close now; the queue was dropped
-  bool writing = false;      // the writer is in send() with views into the queue
+  bool writing = false;      // the writer is in sendmsg() or waits for room, with views into the queue
   bool writer_done = false;
   disconnect_reason reason = disconnect_reason::client;
   bool counted = false;      // `reason` is in the disconnect counters
   std::string last_words;    // written best-effort by the writer when killed
 
-  bool stopping() {
-    std::lock_guard lock(mu);
-    return closing || killed;
-  }
   bool is_killed() {
     std::lock_guard lock(mu);
     return killed;
+  }
+  // The reader goes on until killed or closing; a line it already holds for a flood token is
+  // still handled when closing (as the async reader does).
+  bool keep_reading(bool line_held) {
+    std::lock_guard lock(mu);
+    return !killed && (!closing || line_held);
   }
 };
 
@@ -234,11 +233,11 @@ void threaded_chat::check_liveness(session& s) {
 }
 
 void threaded_chat::reader(session& s) {
+  using step = core::flood_gate::status;
   auto& st = stats_.of(service::chat);
   const int fd = s.conn.fd;
   const auto max_backlog = cfg_.limits.flood_max_backlog_bytes;
   char buf[read_buffer_bytes];
-  std::string held;  // a line waiting for a flood token (copied: the framer may move its bytes)
   bool watch_drain = true;
 
   // Reads what is available without waiting (up to `limit` buffered). False on EOF or error.
@@ -247,7 +246,7 @@ void threaded_chat::reader(session& s) {
       ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
       if (n > 0) {
         st.bytes_in_total.add(static_cast<std::size_t>(n));
-        s.framer.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+        s.gate.feed(std::string_view(buf, static_cast<std::size_t>(n)));
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
@@ -257,7 +256,7 @@ void threaded_chat::reader(session& s) {
         if (!s.killed && !s.conn.hard_closed.load()) decide_locked(s, disconnect_reason::error);
       }
       return false;
-    } while (s.framer.buffered() <= limit);
+    } while (s.gate.buffered() <= limit);
     return true;
   };
   auto handle = [&](std::string_view line, std::error_code framing_error) {
@@ -272,32 +271,27 @@ void threaded_chat::reader(session& s) {
     if (close) close_after_flush(s, disconnect_reason::client);
   };
 
+  // The gate decides; this loop only reads and waits.
   bool open = true;
-  while (open && !s.stopping()) {
-    while (!s.stopping()) {
-      auto line = s.framer.next();
-      if (!line) break;
-      if (s.bucket.try_take(clock::now())) {
-        handle(line->line, line->error);
-        continue;
-      }
-      // Flooding: this line waits for a token. Input keeps arriving meanwhile; past the backlog
-      // limit the client is cut off. The wait ends early only on a hang-up or a kill.
-      held.assign(line->line);
-      auto held_error = line->error;
-      while (!s.is_killed() && !s.bucket.try_take(clock::now())) {
-        pollfd p{fd, POLLRDHUP, 0};
-        ::poll(&p, 1, poll_timeout_ms(clock::now() + s.bucket.time_until_token(clock::now())));
-        if (s.is_killed() || !(open = pull(max_backlog))) break;
-        if (s.framer.buffered() > max_backlog) {
-          std::lock_guard hub(hub_mu_);
-          kill(s, disconnect_reason::flood);
-        }
-      }
-      if (s.is_killed() || !open) break;
-      handle(held, held_error);
+  while (open && s.keep_reading(s.gate.throttled())) {
+    auto next = s.gate.next(clock::now());
+    if (next.what == step::line) {
+      handle(next.line, next.error);
+      continue;
     }
-    if (!open || s.stopping()) break;
+    if (next.what == step::excess_flood) {
+      std::lock_guard hub(hub_mu_);
+      kill(s, disconnect_reason::flood);
+      continue;
+    }
+    if (next.what == step::wait) {
+      // Flooding: input keeps being taken in meanwhile, for the gate to measure the backlog.
+      // The wait ends early only on a hang-up or a kill.
+      pollfd p{fd, POLLRDHUP, 0};
+      ::poll(&p, 1, poll_timeout_ms(clock::now() + next.wait));
+      if (!s.is_killed()) open = pull(max_backlog);
+      continue;
+    }
     if (clock::now() >= s.live.next_deadline()) {  // registration deadline, PING, Ping timeout
       check_liveness(s);
       continue;
@@ -328,7 +322,7 @@ void threaded_chat::reader(session& s) {
     if (r == 0) break;
     if (r < 0 && errno != EINTR) break;
     if (r > 0 && !pull(read_buffer_bytes)) break;
-    s.framer = core::line_framer(cfg_.limits.max_line_bytes);  // dropped, unread
+    s.gate.discard();  // dropped, unread
   }
   std::lock_guard lock(s.mu);
   if (!s.writer_done) {
@@ -354,11 +348,22 @@ void threaded_chat::writer(session& s) {
     msg.msg_iov = iov.data();
     msg.msg_iovlen = n;
     s.writing = true;
+    // A closing client's flush has its own deadline (the reader's).
+    const auto soft_check = s.closing ? clock::time_point::max() : s.queue.next_check(clock::now());
     lock.unlock();
-    // Blocking: a client that reads slowly holds up this thread, and nobody else's. Senders
-    // meanwhile push to the queue (its lines stay put), and its limits decide when to give up.
-    ssize_t w = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    ssize_t w = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     int err = errno;
+    bool waited = false;
+    if (w < 0 && (err == EAGAIN || err == EWOULDBLOCK)) {
+      // The client is not taking its lines: this thread, and no other, waits for it.
+      // Senders meanwhile push to the queue (its lines stay put), and its limits decide when
+      // to give up: the hard one at a push, the soft one at a push or at the end of this wait
+      // (a kill's shutdown() ends it early).
+      pollfd p{fd, POLLOUT, 0};
+      (void)::poll(&p, 1, poll_timeout_ms(soft_check));
+      w = 0;
+      waited = true;
+    }
     lock.lock();
     s.writing = false;
     if (w > 0) st.bytes_out_total.add(static_cast<std::size_t>(w));
@@ -375,6 +380,20 @@ void threaded_chat::writer(session& s) {
       break;
     }
     s.queue.consume(static_cast<std::size_t>(w), clock::now());
+    if (waited && !s.closing && s.queue.check(clock::now())) {
+      // Above sendq_soft_bytes for sendq_soft_seconds, and no line came to notice it. The
+      // session's lock is let go to take hub_mu_ first; only this thread drains the queue, so
+      // it is still over, but the reader may have closed or killed the session meanwhile.
+      lock.unlock();
+      std::lock_guard hub(hub_mu_);
+      lock.lock();
+      if (!s.killed && !s.closing) {
+        kill_locked(s, disconnect_reason::sendq);
+        lock.unlock();
+        deliver(hub_.disconnect(s.id, close_message(disconnect_reason::sendq)));
+        lock.lock();
+      }
+    }
   }
   auto words = std::move(s.last_words);
   lock.unlock();

@@ -34,6 +34,20 @@ std::vector<std::string> lines_until_pong(client& c, const std::string& token) {
   return seen;
 }
 
+// Sends 16 MB of PRIVMSGs to `room`, 64 KiB at a time: far more than the socket buffers of a
+// member that does not read can absorb, so the server's writes to it stall and its SendQ grows.
+void bury(client& talker, const std::string& room) {
+  const std::string pad(380, 'p');
+  std::string batch;
+  for (int i = 0; i < 40000; ++i) {
+    batch += "PRIVMSG " + room + " :" + std::to_string(i) + " " + pad + "\r\n";
+    if (batch.size() < 65536) continue;
+    talker.send(batch);
+    batch.clear();
+  }
+  talker.send(batch);
+}
+
 }  // namespace
 
 TEST_CASE("two clients register, join a room and talk, in the room and in private") {
@@ -188,6 +202,64 @@ TEST_CASE("a client that never reads is cut at the SendQ limit while others get 
 #if !defined(__SANITIZE_ADDRESS__)  // ASan's shadow memory and quarantine inflate RSS on their own
     CHECK(metric(body, "process_resident_memory_bytes") < 200e6);
 #endif
+  }
+}
+
+TEST_CASE("a client above the soft SendQ limit is cut when its time runs out, though nothing more is sent") {
+  for (auto m : models()) {
+    CAPTURE(to_string(m));
+    auto cfg = test_config(m);
+    cfg.limits.sendq_hard_bytes = 256 * 1024 * 1024;  // never reached: only the soft rule can fire
+    cfg.limits.sendq_soft_bytes = 64 * 1024;
+    cfg.limits.sendq_soft_seconds = 1;
+    cfg.limits.flood_burst = 100000;  // the talker is allowed to be busy
+    running_server srv(cfg);
+    auto talker = irc(srv.chat_port(), "talker");
+    auto sleeper = irc(srv.chat_port(), "sleeper");
+    join(talker, "#soft");
+    join(sleeper, "#soft");
+    REQUIRE(talker.wait_for("JOIN #soft").value_or("").rfind(":sleeper!", 0) == 0);
+    // The sleeper stops reading now. 16 MB for it, in one go: far more than the socket buffers
+    // absorb, far less than the hard limit. The talker gets none of it (no echo).
+    bury(talker, "#soft");
+    // Then silence: no line is queued for the sleeper any more, yet its time above soft runs
+    // out. Its ERROR is best effort (its socket is full); the close, its QUIT and the counter
+    // are certain.
+    CHECK(talker.wait_for("QUIT :SendQ exceeded", 30s).value_or("").rfind(":sleeper!", 0) == 0);
+    CHECK(sleeper.wait_closed(30s));
+    CHECK(eventually([&] { return scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"sendq\"}") == 1; }));
+  }
+}
+
+TEST_CASE("a client that stops reading and answering is closed with Ping timeout, though lines wait for it") {
+  for (auto m : models()) {
+    CAPTURE(to_string(m));
+    auto cfg = test_config(m);
+    cfg.timeouts.ping_interval_seconds = 1;
+    cfg.timeouts.ping_timeout_seconds = 1;
+    cfg.limits.sendq_hard_bytes = 256 * 1024 * 1024;  // neither SendQ limit is reached
+    cfg.limits.sendq_soft_bytes = 128 * 1024 * 1024;
+    cfg.limits.flood_burst = 100000;
+    running_server srv(cfg);
+    auto talker = irc(srv.chat_port(), "talker");
+    auto sleeper = irc(srv.chat_port(), "sleeper");
+    join(talker, "#stuck");
+    join(sleeper, "#stuck");
+    REQUIRE(talker.wait_for("JOIN #stuck").value_or("").rfind(":sleeper!", 0) == 0);
+    bury(talker, "#stuck");  // the server's writes to the sleeper stall
+    // The talker answers its PINGs; the sleeper cannot, and is closed for it.
+    std::optional<std::string> quit;
+    const auto until = std::chrono::steady_clock::now() + 30s;
+    while (!quit && std::chrono::steady_clock::now() < until) {
+      auto line = talker.recv_line(1s);
+      if (!line) continue;
+      if (line->rfind("PING ", 0) == 0) talker.send("PONG " + line->substr(5) + "\r\n");
+      if (line->rfind(":sleeper!", 0) == 0 && line->find(" QUIT ") != std::string::npos) quit = line;
+    }
+    CHECK(quit.value_or("").find("Ping timeout") != std::string::npos);
+    CHECK(sleeper.wait_closed(30s));
+    CHECK(eventually([&] { return scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"ping\"}") == 1; }));
+    CHECK(scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"sendq\"}") == 0);
   }
 }
 
