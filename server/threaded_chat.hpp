@@ -1,8 +1,9 @@
 // Chat service for the threaded model: the core chat hub under one mutex, and per connection
 // two threads: a reader (framing, flood control, liveness; it owns the session) and a writer
-// that drains the client's bounded SendQ with blocking writes. A sender never writes to another
-// client's socket: its deliveries are pushed to the recipients' SendQs under the hub mutex, so a
-// slow client blocks only its own writer thread.
+// that drains the client's bounded SendQ (non-blocking sendmsg; poll until the socket has room or
+// the soft-limit deadline). A sender never writes to another client's socket: its deliveries are
+// pushed to the recipients' SendQs under the hub mutex, so a slow client holds up only its own
+// writer thread.
 //
 // Locks: hub_mu_ guards the hub and the session table; each session's own mutex guards its
 // SendQ and flags. Order: hub_mu_ before a session's mutex, never the other way round.

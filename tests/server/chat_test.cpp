@@ -52,7 +52,8 @@ void bury(client& talker, const std::string& room) {
 
 TEST_CASE("two clients register, join a room and talk, in the room and in private") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     running_server srv(test_config(m));
     auto alice = irc(srv.chat_port(), "alice");
     auto bob = irc(srv.chat_port(), "bob");
@@ -73,7 +74,8 @@ TEST_CASE("two clients register, join a room and talk, in the room and in privat
 
 TEST_CASE("CAP LS 302 is answered before registration") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     running_server srv(test_config(m));
     client c(srv.chat_port());
     c.send("CAP LS 302\r\nNICK n1\r\nUSER u 0 * :r\r\nCAP END\r\n");
@@ -84,7 +86,8 @@ TEST_CASE("CAP LS 302 is answered before registration") {
 
 TEST_CASE("input split byte by byte and many lines in one read are both handled") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     running_server srv(test_config(m));
     client c(srv.chat_port());
     for (char ch : std::string("NICK slow\r\nUSER s 0 * :s\r\n")) c.send(std::string(1, ch));
@@ -98,7 +101,8 @@ TEST_CASE("input split byte by byte and many lines in one read are both handled"
 
 TEST_CASE("an overlong line gets 417 and the connection survives") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     running_server srv(test_config(m));
     auto c = irc(srv.chat_port(), "long");
     c.send("PRIVMSG long :" + std::string(2000, 'x') + "\r\n");
@@ -109,7 +113,8 @@ TEST_CASE("an overlong line gets 417 and the connection survives") {
 
 TEST_CASE("binary junk and NUL bytes get error replies, not a crash") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     running_server srv(test_config(m));
     auto c = irc(srv.chat_port(), "junk");
     c.send(std::string("\x01\x02\xff\xfe garbage\r\nPRIV\0MSG x\r\n\r\n:\r\n", 31));
@@ -123,7 +128,8 @@ TEST_CASE("binary junk and NUL bytes get error replies, not a crash") {
 
 TEST_CASE("error numerics: 433 nick in use, 404 not in room, 401 no such nick, 451 not registered") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     running_server srv(test_config(m));
     auto a = irc(srv.chat_port(), "Taken");
     client b(srv.chat_port());
@@ -143,7 +149,8 @@ TEST_CASE("error numerics: 433 nick in use, 404 not in room, 401 no such nick, 4
 
 TEST_CASE("nobody receives what was not addressed to them") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     running_server srv(test_config(m));
     auto a = irc(srv.chat_port(), "a");
     auto b = irc(srv.chat_port(), "b");
@@ -159,7 +166,8 @@ TEST_CASE("nobody receives what was not addressed to them") {
 
 TEST_CASE("a client that never reads is cut at the SendQ limit while others get everything in order") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     auto cfg = test_config(m);
     cfg.limits.sendq_hard_bytes = 64 * 1024;
     cfg.limits.sendq_soft_bytes = 32 * 1024;
@@ -207,7 +215,8 @@ TEST_CASE("a client that never reads is cut at the SendQ limit while others get 
 
 TEST_CASE("a client above the soft SendQ limit is cut when its time runs out, though nothing more is sent") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     auto cfg = test_config(m);
     cfg.limits.sendq_hard_bytes = 256 * 1024 * 1024;  // never reached: only the soft rule can fire
     cfg.limits.sendq_soft_bytes = 64 * 1024;
@@ -233,7 +242,8 @@ TEST_CASE("a client above the soft SendQ limit is cut when its time runs out, th
 
 TEST_CASE("a client that stops reading and answering is closed with Ping timeout, though lines wait for it") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     auto cfg = test_config(m);
     cfg.timeouts.ping_interval_seconds = 1;
     cfg.timeouts.ping_timeout_seconds = 1;
@@ -265,7 +275,8 @@ TEST_CASE("a client that stops reading and answering is closed with Ping timeout
 
 TEST_CASE("a flooder is throttled, then cut off when its backlog passes the limit") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     auto cfg = test_config(m);
     cfg.limits.flood_burst = 5;
     cfg.limits.flood_lines_per_second = 5;
@@ -293,7 +304,8 @@ TEST_CASE("a flooder is throttled, then cut off when its backlog passes the limi
 
 TEST_CASE("a silent client is pinged, and closed with Ping timeout when it does not answer") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     auto cfg = test_config(m);
     cfg.timeouts.ping_interval_seconds = 1;
     cfg.timeouts.ping_timeout_seconds = 1;
@@ -312,7 +324,8 @@ TEST_CASE("a silent client is pinged, and closed with Ping timeout when it does 
 
 TEST_CASE("a client that does not register in time is closed") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     auto cfg = test_config(m);
     cfg.timeouts.registration_seconds = 1;
     running_server srv(cfg);
@@ -325,7 +338,8 @@ TEST_CASE("a client that does not register in time is closed") {
 
 TEST_CASE("on shutdown every chat client gets ERROR :Server shutting down before the close") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     running_server srv(test_config(m));
     auto a = irc(srv.chat_port(), "a1");
     auto b = irc(srv.chat_port(), "b1");
@@ -340,7 +354,8 @@ TEST_CASE("on shutdown every chat client gets ERROR :Server shutting down before
 
 TEST_CASE("over limits.max_connections a chat client gets an IRC ERROR line") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     auto cfg = test_config(m);
     cfg.limits.max_connections = 1;
     running_server srv(cfg);

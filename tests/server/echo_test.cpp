@@ -23,7 +23,8 @@ std::string random_bytes(std::size_t n, unsigned seed) {
 
 TEST_CASE("echo returns a 1 MiB message byte for byte") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     running_server srv(test_config(m));
     client c(srv.echo_port());
     auto data = random_bytes(1 << 20, 42);
@@ -41,7 +42,8 @@ TEST_CASE("echo returns a 1 MiB message byte for byte") {
 
 TEST_CASE("echo serves 2,000 concurrent connections at once, each getting its own bytes back") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     running_server srv(test_config(m));
     constexpr int n = 2000;
     std::vector<client> clients;
@@ -61,7 +63,8 @@ TEST_CASE("echo serves 2,000 concurrent connections at once, each getting its ow
 
 TEST_CASE("a half-closed client still receives its echo, then the server closes") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     running_server srv(test_config(m));
     client c(srv.echo_port());
     c.send("last words\n");
@@ -73,7 +76,8 @@ TEST_CASE("a half-closed client still receives its echo, then the server closes"
 
 TEST_CASE("a client that stops reading is no longer read from (backpressure)") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     running_server srv(test_config(m));
     client c(srv.echo_port());
     const auto chunk = std::string(64 * 1024, 'x');
@@ -101,7 +105,8 @@ TEST_CASE("a client that stops reading is no longer read from (backpressure)") {
 
 TEST_CASE("an idle echo client is closed after timeouts.idle_seconds") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     auto cfg = test_config(m);
     cfg.timeouts.idle_seconds = 1;
     running_server srv(cfg);
@@ -114,7 +119,8 @@ TEST_CASE("an idle echo client is closed after timeouts.idle_seconds") {
 
 TEST_CASE("over limits.max_connections a client gets a one-line reason and is closed") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     auto cfg = test_config(m);
     cfg.limits.max_connections = 3;
     running_server srv(cfg);
@@ -140,7 +146,8 @@ TEST_CASE("over limits.max_connections a client gets a one-line reason and is cl
 
 TEST_CASE("over limits.max_connections_per_ip the extra client is refused") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     auto cfg = test_config(m);
     cfg.limits.max_connections_per_ip = 2;
     running_server srv(cfg);

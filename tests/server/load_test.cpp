@@ -53,9 +53,11 @@ TEST_CASE("simul-load against simul-server: echo, open loop, chat and idle, ever
                                   "d['results']['chat']['delivered']==d['results']['chat']['expected_deliveries'] "
                                   "and d['results']['chat']['lost']==0 and d['errors']['total']==0"));
 
-    // Idle connections cost the threaded model one thread each and the async model none.
+    // Idle connections cost the threaded model one thread each and the async model none. The
+    // threaded server starts a connection's thread when it accepts it, which can trail the
+    // client's connect (by seconds under TSan): hence the 2 s hold and the loose lower bound.
     const auto idle = temp_path("real-idle-" + model_name(m) + ".json");
-    r = load(idle, {"idle", "--port", echo, "--connections", "200", "--duration", "0.5s", "--server-pid",
+    r = load(idle, {"idle", "--port", echo, "--connections", "200", "--duration", "2s", "--server-pid",
                     std::to_string(srv.pid())});
     INFO(r.out, r.err);
     CHECK(r.exit_code == 0);
@@ -63,7 +65,7 @@ TEST_CASE("simul-load against simul-server: echo, open loop, chat and idle, ever
     if (m == model_kind::async) {
       CHECK(python_json_check(idle, per_conn + "d['server']['per_connection']['threads']==0"));
     } else {
-      CHECK(python_json_check(idle, per_conn + "0.9<=d['server']['per_connection']['threads']<=1.1"));
+      CHECK(python_json_check(idle, per_conn + "0.5<=d['server']['per_connection']['threads']<=1.1"));
     }
 
     srv.signal(SIGTERM);

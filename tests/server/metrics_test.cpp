@@ -10,7 +10,8 @@ using namespace simul::test;
 
 TEST_CASE("/metrics is valid Prometheus text and its counters move with traffic") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     running_server srv(test_config(m));
     auto before = http_get(srv.metrics_port(), "/metrics");
     REQUIRE(before.rfind("HTTP/1.0 200 OK", 0) == 0);
@@ -50,7 +51,8 @@ TEST_CASE("/metrics is valid Prometheus text and its counters move with traffic"
 
 TEST_CASE("/healthz and /readyz answer 200, unknown paths 404, other methods 405") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     running_server srv(test_config(m));
     CHECK(http_get(srv.metrics_port(), "/healthz").rfind("HTTP/1.0 200", 0) == 0);
     CHECK(http_get(srv.metrics_port(), "/readyz").rfind("HTTP/1.0 200", 0) == 0);
@@ -63,7 +65,8 @@ TEST_CASE("/healthz and /readyz answer 200, unknown paths 404, other methods 405
 
 TEST_CASE("an oversized or never-finished HTTP request does not hold the metrics listener") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     running_server srv(test_config(m));
     client big(srv.metrics_port());
     big.send(std::string(20000, 'A'));
@@ -75,7 +78,8 @@ TEST_CASE("an oversized or never-finished HTTP request does not hold the metrics
 
 TEST_CASE("while draining, /readyz answers 503 and in-flight echo output is still delivered") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     auto cfg = test_config(m);
     cfg.drain_seconds = 10;
     running_server srv(cfg);

@@ -63,7 +63,8 @@ TEST_CASE("--check-config exits 0 for the shipped config and 1 for a bad one") {
 
 TEST_CASE("a port already in use exits 2 naming the listener and address") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     running_server holder(test_config(m));
     auto port = std::to_string(holder.echo_port());
     server_process p({"--model", model_name(m), "--echo-port", port, "--chat-port", "0", "--metrics-port", "0"});
@@ -75,7 +76,8 @@ TEST_CASE("a port already in use exits 2 naming the listener and address") {
 
 TEST_CASE("SIGTERM under load drains and exits 0") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     server_process p(args({"--model", model_name(m)}));
     REQUIRE(p.wait_ready());
     std::vector<client> clients;
@@ -90,7 +92,8 @@ TEST_CASE("SIGTERM under load drains and exits 0") {
 
 TEST_CASE("a second signal during the drain exits at once") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     server_process p(args({"--model", model_name(m)}));
     REQUIRE(p.wait_ready());
     client c(p.echo_port);
@@ -106,7 +109,8 @@ TEST_CASE("a second signal during the drain exits at once") {
 
 TEST_CASE("--probe alone probes the metrics listener the server's config file sets") {
   for (auto m : models()) {
-    CAPTURE(to_string(m));
+    const std::string model = to_string(m);
+    CAPTURE(model);
     const std::string port = std::to_string(free_port());
     const std::string config = temp_file("model: " + model_name(m) + "\necho:\n  port: 0\n" +
                                          "chat:\n  port: 0\nmetrics:\n  port: " + port + "\n");
