@@ -99,9 +99,10 @@ def markdown(results: dict, png_rel: str, json_rel: str) -> str:
               "makes the sender's CPU do the receiver's protocol work too. Where the server's CPU column "
               "is well under 100%, closed-loop throughput is the client's limit, not the server's; "
               "*round trips per server CPU-second* is the figure that compares servers.",
-              "- Open-loop latency at 5,000 connections is much the same for every server: much of it is "
-              "the load generator's own start of the measured phase (bench/README.md), which is also why "
-              "the full run stops the open loop there. The differences at 100–1,000 are the servers'.",
+              "- Open-loop latency at 5,000 connections was much the same for every server: in runs before "
+              "simul-load armed its sessions ahead of the start, much of it was the load generator's own "
+              "start of the measured phase (bench/README.md), which is also why the full run stops the "
+              "open loop there. The differences at 100–1,000 are the servers'.",
               "- Memory per connection is user space only (RSS after minus before, divided by the "
               "connections the server held; Pss for the fork peer). Socket buffers are kernel memory, the "
               "same for every server, which is why the C epoll peer shows a few bytes.",
