@@ -1,6 +1,7 @@
 // YAML → config (yaml-cpp): reads a document over a base config, one key at a time from the key
 // table (config_fields.hpp). Unknown and duplicate keys, wrong types and out-of-range values are
 // errors "file:line:col: key: reason"; cross-field checks are validate()'s (config.cpp).
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <sstream>
 #include <utility>
 
 #include "server/config.hpp"
@@ -263,24 +265,43 @@ void load_motd(config& cfg, const reader& doc, const std::string& base_dir) {
   chat.motd_file = p.string();
 }
 
+// Where each YAML document starts; nothing else. yaml-cpp 0.7's LoadAll never returns on some
+// inputs (a lone ",": an endless run of empty documents, jbeder/yaml-cpp#1040, found by
+// fuzz/config), so the documents are counted with the event parser, which we stop after two.
+class document_starts final : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> marks;
+  void OnDocumentStart(const YAML::Mark& m) override { marks.push_back(m); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 }  // namespace
 
 config parse_config_text(const std::string& yaml, const std::string& name,
                          const std::string& base_dir, config_origins& origins, config base) {
-  std::vector<YAML::Node> docs;
+  YAML::Node root;
+  document_starts starts;
   try {
-    docs = YAML::LoadAll(yaml);
+    std::istringstream in(yaml);
+    YAML::Parser parser(in);
+    while (starts.marks.size() < 2 && parser.HandleNextDocument(starts)) {
+    }
+    if (starts.marks.size() < 2) root = YAML::Load(yaml);
   } catch (const YAML::Exception& e) {
     fail(at(name, e.mark), "", "invalid YAML: " + e.msg);
   }
-  if (docs.empty() || docs[0].IsNull()) return base;  // empty file or only comments: defaults
-  if (docs.size() > 1)
-    fail(at(name, docs[1].Mark()), "", "expected one YAML document, found a second");
-  if (!docs[0].IsMap()) {
-    fail(at(name, docs[0].Mark()), "", "expected a map of settings, got " + describe(docs[0]));
-  }
+  if (starts.marks.size() > 1) fail(at(name, starts.marks[1]), "", "expected one YAML document, found a second");
+  if (root.IsNull()) return base;  // empty file or only comments: defaults
+  if (!root.IsMap()) fail(at(name, root.Mark()), "", "expected a map of settings, got " + describe(root));
   reader doc(name, origins);
-  doc.collect(docs[0], "");
+  doc.collect(root, "");
   visit_fields(base, doc);
   load_motd(base, doc, base_dir);
   return base;

@@ -228,9 +228,15 @@ TEST_CASE("config: a duplicate key is an error naming both lines") {
         "t.yaml:2:1: model: duplicate key (first at line 1)");
 }
 
-TEST_CASE("config: a second YAML document is rejected") {
+TEST_CASE("config: a second YAML document is rejected, pointing at its start") {
   CHECK(load_error("model: async\n---\nmodel: threaded\n") ==
-        "t.yaml:3:1: expected one YAML document, found a second");
+        "t.yaml:2:1: expected one YAML document, found a second");
+}
+
+TEST_CASE("config: input on which yaml-cpp's LoadAll never returns is an error, not a hang") {
+  // A lone "," makes yaml-cpp 0.7 produce empty documents forever (found by fuzz/config).
+  CHECK(load_error(",") == "t.yaml:1:1: expected one YAML document, found a second");
+  CHECK(load_error("model: async\n,\n").find("t.yaml:") == 0);
 }
 
 TEST_CASE("config: a soft send queue limit above the hard limit is rejected") {
