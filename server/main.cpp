@@ -8,10 +8,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "server/config.hpp"
-#include "server/logging.hpp"
-#include "server/probe.hpp"
-#include "server/server.hpp"
+#include "server/common/config.hpp"
+#include "server/common/logging.hpp"
+#include "server/common/probe.hpp"
+#include "server/common/server.hpp"
 
 int main(int argc, char** argv) {
   using namespace simul::server;

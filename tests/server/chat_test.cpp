@@ -51,9 +51,7 @@ void bury(client& talker, const std::string& room) {
 }  // namespace
 
 TEST_CASE("two clients register, join a room and talk, in the room and in private") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     running_server srv(test_config(m));
     auto alice = irc(srv.chat_port(), "alice");
     auto bob = irc(srv.chat_port(), "bob");
@@ -69,25 +67,21 @@ TEST_CASE("two clients register, join a room and talk, in the room and in privat
     CHECK(bob.wait_for("ERROR").has_value());
     CHECK(bob.wait_closed());
     CHECK(alice.recv_line() == std::optional<std::string>(":bob!bob@127.0.0.1 QUIT :gone"));
-  }
+  });
 }
 
 TEST_CASE("CAP LS 302 is answered before registration") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     running_server srv(test_config(m));
     client c(srv.chat_port());
     c.send("CAP LS 302\r\nNICK n1\r\nUSER u 0 * :r\r\nCAP END\r\n");
     CHECK(c.recv_line().value_or("").find("CAP * LS") != std::string::npos);
     CHECK(c.wait_for(" 001 n1 ").has_value());
-  }
+  });
 }
 
 TEST_CASE("input split byte by byte and many lines in one read are both handled") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     running_server srv(test_config(m));
     client c(srv.chat_port());
     for (char ch : std::string("NICK slow\r\nUSER s 0 * :s\r\n")) c.send(std::string(1, ch));
@@ -96,25 +90,21 @@ TEST_CASE("input split byte by byte and many lines in one read are both handled"
     for (int i = 0; i < 15; ++i) many += "PING :p" + std::to_string(i) + "\r\n";
     c.send(many);
     for (int i = 0; i < 15; ++i) CHECK(c.wait_for("PONG").value_or("").find(":p" + std::to_string(i)) != std::string::npos);
-  }
+  });
 }
 
 TEST_CASE("an overlong line gets 417 and the connection survives") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     running_server srv(test_config(m));
     auto c = irc(srv.chat_port(), "long");
     c.send("PRIVMSG long :" + std::string(2000, 'x') + "\r\n");
     CHECK(c.wait_for(" 417 ").has_value());
     CHECK(lines_until_pong(c, "alive").empty());
-  }
+  });
 }
 
 TEST_CASE("binary junk and NUL bytes get error replies, not a crash") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     running_server srv(test_config(m));
     auto c = irc(srv.chat_port(), "junk");
     c.send(std::string("\x01\x02\xff\xfe garbage\r\nPRIV\0MSG x\r\n\r\n:\r\n", 31));
@@ -123,13 +113,11 @@ TEST_CASE("binary junk and NUL bytes get error replies, not a crash") {
     c.send(junk + "\r\n");
     CHECK(lines_until_pong(c, "still-here").size() >= 2);
     auto other = irc(srv.chat_port(), "other");  // the server is fine for everyone
-  }
+  });
 }
 
 TEST_CASE("error numerics: 433 nick in use, 404 not in room, 401 no such nick, 451 not registered") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     running_server srv(test_config(m));
     auto a = irc(srv.chat_port(), "Taken");
     client b(srv.chat_port());
@@ -144,13 +132,11 @@ TEST_CASE("error numerics: 433 nick in use, 404 not in room, 401 no such nick, 4
     c.send("PRIVMSG nobody :hello\r\n");
     CHECK(c.wait_for(" 401 ").has_value());
     CHECK(lines_until_pong(a, "quiet").empty());  // a saw none of it
-  }
+  });
 }
 
 TEST_CASE("nobody receives what was not addressed to them") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     running_server srv(test_config(m));
     auto a = irc(srv.chat_port(), "a");
     auto b = irc(srv.chat_port(), "b");
@@ -161,13 +147,11 @@ TEST_CASE("nobody receives what was not addressed to them") {
     a.send("PRIVMSG #ab :for a and b\r\nPRIVMSG b :only b\r\n");
     CHECK(b.wait_for("only b").has_value());
     CHECK(lines_until_pong(c, "c-quiet").empty());
-  }
+  });
 }
 
 TEST_CASE("a client that never reads is cut at the SendQ limit while others get everything in order") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     auto cfg = test_config(m);
     cfg.limits.sendq_hard_bytes = 64 * 1024;
     cfg.limits.sendq_soft_bytes = 32 * 1024;
@@ -210,13 +194,11 @@ TEST_CASE("a client that never reads is cut at the SendQ limit while others get 
 #if !defined(__SANITIZE_ADDRESS__)  // ASan's shadow memory and quarantine inflate RSS on their own
     CHECK(metric(body, "process_resident_memory_bytes") < 200e6);
 #endif
-  }
+  });
 }
 
 TEST_CASE("a client above the soft SendQ limit is cut when its time runs out, though nothing more is sent") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     auto cfg = test_config(m);
     cfg.limits.sendq_hard_bytes = 256 * 1024 * 1024;  // never reached: only the soft rule can fire
     cfg.limits.sendq_soft_bytes = 64 * 1024;
@@ -237,13 +219,11 @@ TEST_CASE("a client above the soft SendQ limit is cut when its time runs out, th
     CHECK(talker.wait_for("QUIT :SendQ exceeded", 30s).value_or("").rfind(":sleeper!", 0) == 0);
     CHECK(sleeper.wait_closed(30s));
     CHECK(eventually([&] { return scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"sendq\"}") == 1; }));
-  }
+  });
 }
 
 TEST_CASE("a client that stops reading and answering is closed with Ping timeout, though lines wait for it") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     auto cfg = test_config(m);
     cfg.timeouts.ping_interval_seconds = 1;
     cfg.timeouts.ping_timeout_seconds = 1;
@@ -270,13 +250,11 @@ TEST_CASE("a client that stops reading and answering is closed with Ping timeout
     CHECK(sleeper.wait_closed(30s));
     CHECK(eventually([&] { return scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"ping\"}") == 1; }));
     CHECK(scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"sendq\"}") == 0);
-  }
+  });
 }
 
 TEST_CASE("a flooder is throttled, then cut off when its backlog passes the limit") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     auto cfg = test_config(m);
     cfg.limits.flood_burst = 5;
     cfg.limits.flood_lines_per_second = 5;
@@ -299,13 +277,11 @@ TEST_CASE("a flooder is throttled, then cut off when its backlog passes the limi
     CHECK(f.wait_closed());
     CHECK(peer.wait_for("QUIT :Excess Flood").has_value());
     CHECK(scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"flood\"}") == 1);
-  }
+  });
 }
 
 TEST_CASE("a silent client is pinged, and closed with Ping timeout when it does not answer") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     auto cfg = test_config(m);
     cfg.timeouts.ping_interval_seconds = 1;
     cfg.timeouts.ping_timeout_seconds = 1;
@@ -319,13 +295,11 @@ TEST_CASE("a silent client is pinged, and closed with Ping timeout when it does 
     CHECK(silent.wait_closed());
     CHECK(lines_until_pong(polite, "alive").size() <= 1);  // maybe another PING, never a close
     CHECK(scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"ping\"}") == 1);
-  }
+  });
 }
 
 TEST_CASE("a client that does not register in time is closed") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     auto cfg = test_config(m);
     cfg.timeouts.registration_seconds = 1;
     running_server srv(cfg);
@@ -333,13 +307,11 @@ TEST_CASE("a client that does not register in time is closed") {
     c.send("NICK lazy\r\n");
     CHECK(c.wait_for("ERROR :", 5s).has_value());
     CHECK(c.wait_closed());
-  }
+  });
 }
 
 TEST_CASE("on shutdown every chat client gets ERROR :Server shutting down before the close") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     running_server srv(test_config(m));
     auto a = irc(srv.chat_port(), "a1");
     auto b = irc(srv.chat_port(), "b1");
@@ -349,13 +321,11 @@ TEST_CASE("on shutdown every chat client gets ERROR :Server shutting down before
     CHECK(b.wait_for("ERROR").value_or("").find("Server shutting down") != std::string::npos);
     CHECK(a.wait_closed());
     srv.stop();
-  }
+  });
 }
 
 TEST_CASE("over limits.max_connections a chat client gets an IRC ERROR line") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     auto cfg = test_config(m);
     cfg.limits.max_connections = 1;
     running_server srv(cfg);
@@ -363,5 +333,5 @@ TEST_CASE("over limits.max_connections a chat client gets an IRC ERROR line") {
     client b(srv.chat_port());
     CHECK(b.recv_line().value_or("").rfind("ERROR :", 0) == 0);
     CHECK(b.wait_closed());
-  }
+  });
 }

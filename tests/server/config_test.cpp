@@ -1,6 +1,6 @@
 // Tests for the server configuration: YAML loading, validation, to_yaml, the command line and
 // the target of --probe.
-#include "server/config.hpp"
+#include "server/common/config.hpp"
 
 #include <doctest/doctest.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "server/probe.hpp"
+#include "server/common/probe.hpp"
 
 namespace fs = std::filesystem;
 using namespace simul::server;

@@ -22,9 +22,7 @@ std::string random_bytes(std::size_t n, unsigned seed) {
 }  // namespace
 
 TEST_CASE("echo returns a 1 MiB message byte for byte") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     running_server srv(test_config(m));
     client c(srv.echo_port());
     auto data = random_bytes(1 << 20, 42);
@@ -37,13 +35,11 @@ TEST_CASE("echo returns a 1 MiB message byte for byte") {
     }
     CHECK(back.size() == data.size());
     CHECK(back == data);
-  }
+  });
 }
 
 TEST_CASE("echo serves 2,000 concurrent connections at once, each getting its own bytes back") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     running_server srv(test_config(m));
     constexpr int n = 2000;
     std::vector<client> clients;
@@ -58,26 +54,22 @@ TEST_CASE("echo serves 2,000 concurrent connections at once, each getting its ow
     CHECK(ok == n);
     auto body = http_get(srv.metrics_port(), "/metrics");
     CHECK(metric(body, "simul_connections{service=\"echo\"}") == n);
-  }
+  });
 }
 
 TEST_CASE("a half-closed client still receives its echo, then the server closes") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     running_server srv(test_config(m));
     client c(srv.echo_port());
     c.send("last words\n");
     c.shutdown_write();
     CHECK(c.recv_line() == std::optional<std::string>("last words"));
     CHECK(c.wait_closed());
-  }
+  });
 }
 
 TEST_CASE("a client that stops reading is no longer read from (backpressure)") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     running_server srv(test_config(m));
     client c(srv.echo_port());
     const auto chunk = std::string(64 * 1024, 'x');
@@ -100,13 +92,11 @@ TEST_CASE("a client that stops reading is no longer read from (backpressure)") {
     auto back = c.recv_exact(sent, 20s);
     CHECK(back.size() == sent);
     CHECK(back.find_first_not_of('x') == std::string::npos);
-  }
+  });
 }
 
 TEST_CASE("an idle echo client is closed after timeouts.idle_seconds") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     auto cfg = test_config(m);
     cfg.timeouts.idle_seconds = 1;
     running_server srv(cfg);
@@ -114,13 +104,11 @@ TEST_CASE("an idle echo client is closed after timeouts.idle_seconds") {
     CHECK(idle.wait_closed(5s));
     auto body = http_get(srv.metrics_port(), "/metrics");
     CHECK(metric(body, "simul_disconnects_total{reason=\"idle\"}") >= 1);
-  }
+  });
 }
 
 TEST_CASE("over limits.max_connections a client gets a one-line reason and is closed") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     auto cfg = test_config(m);
     cfg.limits.max_connections = 3;
     running_server srv(cfg);
@@ -141,13 +129,11 @@ TEST_CASE("over limits.max_connections a client gets a one-line reason and is cl
       e.send("e\n");
       return e.recv_line(2s) == std::optional<std::string>("e");
     }));
-  }
+  });
 }
 
 TEST_CASE("over limits.max_connections_per_ip the extra client is refused") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     auto cfg = test_config(m);
     cfg.limits.max_connections_per_ip = 2;
     running_server srv(cfg);
@@ -159,5 +145,5 @@ TEST_CASE("over limits.max_connections_per_ip the extra client is refused") {
     client other(srv.echo_port(), "127.0.0.1", "127.0.0.2");
     other.send("hi\n");
     CHECK(other.recv_line() == std::optional<std::string>("hi"));
-  }
+  });
 }

@@ -12,8 +12,6 @@ using namespace simul::test;
 
 namespace {
 
-std::string model_name(model_kind m) { return simul::server::to_string(m); }
-
 run_output load(const std::string& json, std::vector<std::string> args) {
   args.insert(args.end(), {"--threads", "2", "--quiet", "--max-errors", "0", "--json", json});
   return run_program(SIMUL_LOAD_BIN, args);
@@ -22,8 +20,7 @@ run_output load(const std::string& json, std::vector<std::string> args) {
 }  // namespace
 
 TEST_CASE("simul-load against simul-server: echo, open loop, chat and idle, every model") {
-  for (auto m : models()) {
-    CAPTURE(model_name(m));
+  for_each_model([&](model_kind m) {
     server_process srv({"--model", model_name(m), "--echo-port", "0", "--chat-port", "0", "--metrics-port", "0"});
     REQUIRE(srv.wait_ready());
     const std::string echo = std::to_string(srv.echo_port);
@@ -70,5 +67,5 @@ TEST_CASE("simul-load against simul-server: echo, open loop, chat and idle, ever
 
     srv.signal(SIGTERM);
     CHECK(srv.wait() == std::optional<int>(0));
-  }
+  });
 }

@@ -9,9 +9,7 @@
 using namespace simul::test;
 
 TEST_CASE("/metrics is valid Prometheus text and its counters move with traffic") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     running_server srv(test_config(m));
     auto before = http_get(srv.metrics_port(), "/metrics");
     REQUIRE(before.rfind("HTTP/1.0 200 OK", 0) == 0);
@@ -47,13 +45,11 @@ TEST_CASE("/metrics is valid Prometheus text and its counters move with traffic"
     CHECK(eventually([&] {
       return scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"client\"}") == 1;
     }));
-  }
+  });
 }
 
 TEST_CASE("/healthz and /readyz answer 200, unknown paths 404, other methods 405") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     running_server srv(test_config(m));
     CHECK(http_get(srv.metrics_port(), "/healthz").rfind("HTTP/1.0 200", 0) == 0);
     CHECK(http_get(srv.metrics_port(), "/readyz").rfind("HTTP/1.0 200", 0) == 0);
@@ -61,26 +57,22 @@ TEST_CASE("/healthz and /readyz answer 200, unknown paths 404, other methods 405
     client c(srv.metrics_port());
     c.send("POST /metrics HTTP/1.0\r\n\r\n");
     CHECK(c.recv_line().value_or("").rfind("HTTP/1.0 405", 0) == 0);
-  }
+  });
 }
 
 TEST_CASE("an oversized or never-finished HTTP request does not hold the metrics listener") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     running_server srv(test_config(m));
     client big(srv.metrics_port());
     big.send(std::string(20000, 'A'));
     CHECK(big.recv_line().value_or("").rfind("HTTP/1.0 431", 0) == 0);
     client silent(srv.metrics_port());  // says nothing; others are still served meanwhile
     CHECK(http_get(srv.metrics_port(), "/healthz").rfind("HTTP/1.0 200", 0) == 0);
-  }
+  });
 }
 
 TEST_CASE("while draining, /readyz answers 503 and in-flight echo output is still delivered") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     auto cfg = test_config(m);
     cfg.drain_seconds = 10;
     running_server srv(cfg);
@@ -105,5 +97,5 @@ TEST_CASE("while draining, /readyz answers 503 and in-flight echo output is stil
     CHECK(got > 0);
     CHECK(got <= sent);
     srv.stop();
-  }
+  });
 }

@@ -20,8 +20,6 @@ std::vector<std::string> args(std::vector<std::string> extra) {
   return a;
 }
 
-std::string model_name(model_kind m) { return simul::server::to_string(m); }
-
 // A port that was free a moment ago: bound to port 0 on loopback, read back, released. A config
 // file needs a concrete port for `--probe` to find.
 std::uint16_t free_port() {
@@ -62,22 +60,18 @@ TEST_CASE("--check-config exits 0 for the shipped config and 1 for a bad one") {
 }
 
 TEST_CASE("a port already in use exits 2 naming the listener and address") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     running_server holder(test_config(m));
     auto port = std::to_string(holder.echo_port());
     server_process p({"--model", model_name(m), "--echo-port", port, "--chat-port", "0", "--metrics-port", "0"});
     CHECK(p.wait() == std::optional<int>(2));
     CHECK(p.stderr_text().find("error: echo listener 127.0.0.1:" + port + ": address already in use") !=
           std::string::npos);
-  }
+  });
 }
 
 TEST_CASE("SIGTERM under load drains and exits 0") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     server_process p(args({"--model", model_name(m)}));
     REQUIRE(p.wait_ready());
     std::vector<client> clients;
@@ -87,13 +81,11 @@ TEST_CASE("SIGTERM under load drains and exits 0") {
     CHECK(p.wait() == std::optional<int>(0));
     for (auto& c : clients) CHECK(c.wait_closed(2s));
     CHECK(p.stderr_text().find("drain complete") != std::string::npos);
-  }
+  });
 }
 
 TEST_CASE("a second signal during the drain exits at once") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     server_process p(args({"--model", model_name(m)}));
     REQUIRE(p.wait_ready());
     client c(p.echo_port);
@@ -104,13 +96,11 @@ TEST_CASE("a second signal during the drain exits at once") {
     REQUIRE(eventually([&] { return p.stderr_text().find("draining") != std::string::npos; }));
     p.signal(SIGINT);
     CHECK(p.wait(5s) == std::optional<int>(1));
-  }
+  });
 }
 
 TEST_CASE("--probe alone probes the metrics listener the server's config file sets") {
-  for (auto m : models()) {
-    const std::string model = to_string(m);
-    CAPTURE(model);
+  for_each_model([&](model_kind m) {
     const std::string port = std::to_string(free_port());
     const std::string config = temp_file("model: " + model_name(m) + "\necho:\n  port: 0\n" +
                                          "chat:\n  port: 0\nmetrics:\n  port: " + port + "\n");
@@ -125,7 +115,7 @@ TEST_CASE("--probe alone probes the metrics listener the server's config file se
     auto gone = run_server({"--config", config, "--probe"});
     CHECK(gone.exit_code == 1);
     CHECK(gone.out == "probe 127.0.0.1:" + port + ": Connection refused\n");
-  }
+  });
 }
 
 TEST_CASE("--probe alone fails with a message naming the key when the config disables metrics") {

@@ -22,8 +22,6 @@
 
 namespace simul::test {
 
-std::vector<model_kind> models() { return {model_kind::async, model_kind::threaded}; }
-
 server::config test_config(model_kind m) {
   server::config cfg;
   cfg.model = m;

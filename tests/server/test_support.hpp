@@ -10,16 +10,29 @@
 #include <thread>
 #include <vector>
 
-#include "server/config.hpp"
-#include "server/server.hpp"
+#include <doctest/doctest.h>
+
+#include "server/common/config.hpp"
+#include "server/common/server.hpp"
 
 namespace simul::test {
 
 using namespace std::chrono_literals;
 using server::model_kind;
 
-/// The models every integration case runs against.
-std::vector<model_kind> models();
+/// The model's name ("async", "threaded"), for command lines and file names.
+inline std::string model_name(model_kind m) { return std::string(server::to_string(m)); }
+
+/// Runs `body(m)` once for every model in the model table, the model's name captured in
+/// failure messages: how every integration case runs against both models.
+template <class Body>
+void for_each_model(Body&& body) {
+  for (const auto& info : server::model_table) {
+    const std::string model(info.name);
+    CAPTURE(model);
+    body(info.kind);
+  }
+}
 
 /// Defaults with every listener on port 0 (any free port) and quiet logs.
 server::config test_config(model_kind m);

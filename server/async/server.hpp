@@ -1,0 +1,86 @@
+// The async model: one io_context run by one thread; an acceptor coroutine per listener and
+// one coroutine per connection. No locks: everything below runs on the loop thread, except
+// request_shutdown(), which posts to it.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "server/common/config.hpp"
+#include "server/async/connection_list.hpp"
+#include "server/common/logging.hpp"
+#include "server/common/server.hpp"
+
+namespace simul::server {
+
+class async_chat;  // chat state (hub and sessions): async_chat.hpp
+
+class async_server final : public server {
+ public:
+  /// Binds every enabled listener. Throws startup_error.
+  explicit async_server(const config& cfg);
+  ~async_server() override;
+
+  void run(bool handle_signals) override;
+  void request_shutdown() override;
+  std::uint16_t echo_port() const override { return port_of(echo_acceptor_); }
+  std::uint16_t chat_port() const override { return port_of(chat_acceptor_); }
+  std::uint16_t metrics_port() const override { return port_of(metrics_acceptor_); }
+  const stats& counters() const override { return stats_; }
+
+ private:
+  using tcp = asio::ip::tcp;
+
+  // Per-connection bookkeeping for the session's lifetime: counts, per-IP, list, reason.
+  class connection_guard;
+
+  static std::uint16_t port_of(const std::optional<tcp::acceptor>& a);
+  void open_listener(std::optional<tcp::acceptor>& a, service svc, std::uint16_t port);
+  void spawn(asio::awaitable<void> task, const char* what);
+
+  asio::awaitable<void> listener(tcp::acceptor& acceptor, service svc);
+  bool admit(tcp::socket& socket, service svc);
+  asio::awaitable<void> echo_session(tcp::socket socket);
+  asio::awaitable<void> metrics_session(tcp::socket socket);
+  asio::awaitable<void> chat_session(tcp::socket socket);
+  asio::awaitable<void> signal_watcher();
+  asio::awaitable<void> sweeper();
+  asio::awaitable<void> stats_reporter();
+  asio::awaitable<void> drain();
+  void begin_drain();
+  void expire(connection_list& list, clock::duration timeout, clock::time_point now, disconnect_reason why);
+  static void close_entry(conn_entry& e, disconnect_reason why);
+
+  // State the coroutine frames point at: declared before io_ so it outlives the frames,
+  // which io_'s destructor destroys.
+  config cfg_;
+  stats stats_;
+  connection_list echo_conns_;
+  connection_list metrics_conns_;
+  connection_list chat_conns_;
+  std::unordered_map<asio::ip::address, std::uint32_t> per_ip_;
+  std::unique_ptr<async_chat> chat_;
+  log_limiter accept_log_;
+  bool draining_ = false;
+  bool stopped_ = false;
+  // Scratch space for one read at a time; no connection keeps a buffer while it is idle.
+  std::array<char, 64 * 1024> scratch_{};
+
+  asio::io_context io_{1};
+  std::optional<tcp::acceptor> echo_acceptor_;
+  std::optional<tcp::acceptor> chat_acceptor_;
+  std::optional<tcp::acceptor> metrics_acceptor_;
+  std::optional<asio::signal_set> signals_;
+  asio::steady_timer sweep_timer_{io_};
+  asio::steady_timer stats_timer_{io_};
+};
+
+}  // namespace simul::server

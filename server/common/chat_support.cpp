@@ -1,0 +1,43 @@
+// Chat pieces shared by both models.
+#include "server/common/chat_support.hpp"
+
+#include <ctime>
+
+namespace simul::server {
+
+core::hub_config make_hub_config(const config& cfg) {
+  core::hub_config h;
+  h.server_name = cfg.chat_service.server_name;
+  h.network = cfg.chat_service.network;
+  h.motd = cfg.chat_service.motd;
+  h.nick_len = cfg.chat_service.nick_len;
+  h.channel_len = cfg.chat_service.channel_len;
+  h.max_line_bytes = cfg.limits.max_line_bytes;
+  h.version = std::string("simul-") + SIMUL_VERSION;
+  char when[64];
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  h.created = when;
+  return h;
+}
+
+std::string_view close_message(disconnect_reason why) noexcept {
+  switch (why) {
+    case disconnect_reason::sendq: return "SendQ exceeded";
+    case disconnect_reason::flood: return "Excess Flood";
+    case disconnect_reason::ping: return "Ping timeout";
+    case disconnect_reason::registration: return "Registration timed out";
+    case disconnect_reason::shutdown: return "Server shutting down";
+    case disconnect_reason::idle: return "Idle timeout";
+    default: return "Closing link";
+  }
+}
+
+void update_chat_gauges(const core::chat_hub& hub, stats& st) noexcept {
+  st.chat_users.value.store(hub.users(), std::memory_order_relaxed);
+  st.chat_rooms.value.store(hub.rooms(), std::memory_order_relaxed);
+}
+
+}  // namespace simul::server

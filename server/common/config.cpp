@@ -1,0 +1,101 @@
+// Validating the server configuration, and the model names. The key table is config_fields.hpp;
+// reading YAML is config_reader.cpp, printing it config_writer.cpp.
+#include "server/common/config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <concepts>
+#include <utility>
+
+#include "server/common/config_fields.hpp"
+
+namespace simul::server {
+namespace {
+
+using namespace config_detail;
+
+// Checks each field against its rule (as a visit_fields visitor), naming where a bad value was set.
+class checker {
+ public:
+  explicit checker(const config_origins& origins) : origins_(origins) {}
+
+  void operator()(std::string_view, bool) {}
+  void operator()(std::string_view, model_kind) {}
+  template <std::unsigned_integral T>
+  void operator()(std::string_view key, T v, int_rule rule) {
+    if (!rule.allows(v)) bad(key, rule.reason(std::to_string(v)));
+  }
+  void operator()(std::string_view key, double v, real_rule rule) {
+    if (!rule.allows(v)) bad(key, rule.reason(format_real(v)));
+  }
+  void operator()(std::string_view key, const std::string& v, text_rule rule) {
+    if (auto reason = rule.check(v); !reason.empty()) bad(key, reason);
+  }
+
+  // Blames `key`, at its origin or else at `other`'s (the value that made it wrong).
+  [[noreturn]] void bad(std::string_view key, const std::string& reason,
+                        std::string_view other = {}) const {
+    auto it = origins_.find(key);
+    if (it == origins_.end() && !other.empty()) it = origins_.find(other);
+    fail(it == origins_.end() ? "" : it->second, key, reason);
+  }
+
+ private:
+  const config_origins& origins_;
+};
+
+void check_cross_fields(const config& cfg, const checker& check) {
+  const auto& l = cfg.limits;
+  if (l.sendq_soft_bytes > l.sendq_hard_bytes) {
+    check.bad("limits.sendq_soft_bytes",
+              "must not exceed limits.sendq_hard_bytes (" + std::to_string(l.sendq_soft_bytes) +
+                  " > " + std::to_string(l.sendq_hard_bytes) + ")",
+              "limits.sendq_hard_bytes");
+  }
+  // One reply line must fit in the send queue, and one input line in the backlog.
+  for (auto [key, value] :
+       {std::pair{"limits.sendq_hard_bytes", l.sendq_hard_bytes},
+        std::pair{"limits.flood_max_backlog_bytes", l.flood_max_backlog_bytes}}) {
+    if (value < l.max_line_bytes) {
+      check.bad(key,
+                "must be at least limits.max_line_bytes (" + std::to_string(value) + " < " +
+                    std::to_string(l.max_line_bytes) + ")",
+                "limits.max_line_bytes");
+    }
+  }
+  struct listener {
+    const char* name;
+    const listener_config& cfg;
+  };
+  const std::array listeners{listener{"echo", cfg.echo}, listener{"chat", cfg.chat},
+                             listener{"metrics", cfg.metrics}};
+  if (std::none_of(listeners.begin(), listeners.end(), [](auto& s) { return s.cfg.enabled; })) {
+    check.bad("echo.enabled", "at least one of echo, chat and metrics must be enabled",
+              "chat.enabled");
+  }
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      const auto& a = listeners[j];
+      const auto& b = listeners[i];
+      if (a.cfg.enabled && b.cfg.enabled && b.cfg.port != 0 && a.cfg.port == b.cfg.port) {
+        std::string key = std::string(b.name) + ".port";
+        check.bad(
+            key,
+            "same port as " + std::string(a.name) + ".port (" + std::to_string(b.cfg.port) + ")",
+            std::string(a.name) + ".port");
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void validate(const config& cfg) { validate(cfg, config_origins{}); }
+
+void validate(const config& cfg, const config_origins& origins) {
+  checker check(origins);
+  visit_fields(cfg, check);
+  check_cross_fields(cfg, check);
+}
+
+}  // namespace simul::server

@@ -1,0 +1,109 @@
+// The server's effective configuration: built-in defaults (equal to config/server.yaml),
+// overridden by a YAML file, overridden by command-line flags.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/limits.hpp"
+#include "server/common/models.hpp"
+
+namespace simul::server {
+
+struct listener_config {
+  bool enabled = true;
+  std::uint16_t port = 0;  // 0 = any free port (tests)
+};
+
+struct chat_config {
+  std::string server_name = "simul.local";  // prefix of server replies
+  std::string network = "simul";            // ISUPPORT NETWORK=
+  std::string motd;                          // inline text; empty = none (422) unless motd_file
+  std::string motd_file;                     // read once at start-up
+  // After loading, `motd` holds the text to send (the file's contents when motd_file is set)
+  // and motd_file the file's absolute path.
+  std::uint32_t nick_len = 30;               // ISUPPORT NICKLEN=
+  std::uint32_t channel_len = 50;            // ISUPPORT CHANNELLEN=
+};
+
+struct log_config {
+  std::string level = "info";              // trace debug info warn error critical off
+  std::string format = "text";             // text | json
+  std::uint32_t stats_interval_seconds = 10;  // 0 = off
+};
+
+struct config {
+  model_kind model = model_kind::async;
+  std::string bind = "127.0.0.1";
+  listener_config echo{true, 7007};
+  listener_config chat{true, 6667};
+  listener_config metrics{true, 9107};
+  chat_config chat_service;
+  core::limits limits;
+  core::timeouts timeouts;
+  std::uint32_t drain_seconds = 10;        // shutdown.drain_seconds
+  std::uint32_t threaded_stack_kib = 256;  // threaded.stack_kib: stack size per connection thread
+  log_config log;
+};
+
+/// A configuration error. what() is one line naming the cause, e.g.
+/// "server.yaml:12:3: limits.max_line_bytes: must be between 64 and 65536 (got 10)".
+class config_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Reads and validates a YAML file over the defaults. Throws config_error.
+config load_config_file(const std::string& path);
+
+/// Parses YAML text (name is used in error messages). Throws config_error.
+config load_config_text(const std::string& yaml, const std::string& name, config base = {});
+
+/// Validates cross-field constraints (ports, soft <= hard, ...). Throws config_error.
+void validate(const config& cfg);
+
+/// Where each value came from, by dotted key: "server.yaml:12:3" or "option --chat-port".
+/// validate() names it in its messages; keys not listed hold built-in or programmatic values.
+using config_origins = std::map<std::string, std::string, std::less<>>;
+
+/// As validate(cfg), naming where a bad value was set.
+void validate(const config& cfg, const config_origins& origins);
+
+/// Layering without the final validate(), for "file, then flags, then validate". Type errors,
+/// unknown keys and per-key ranges still throw config_error; cross-field checks are left to
+/// validate(). Records in `origins` where each key was set. A relative chat.motd_file is read
+/// relative to `base_dir` (the config file's directory; empty = the current directory).
+config parse_config_file(const std::string& path, config_origins& origins, config base = {});
+config parse_config_text(const std::string& yaml, const std::string& name,
+                         const std::string& base_dir, config_origins& origins, config base = {});
+
+/// The effective config as YAML with the same keys as config/server.yaml.
+std::string to_yaml(const config& cfg);
+
+/// What the command line asked for.
+struct command_line {
+  config cfg;
+  bool check_config = false;  // --check-config: print effective config and exit
+  bool show_version = false;
+  bool exit_now = false;      // --help / --version handled: exit with exit_code
+  int exit_code = 0;
+  std::string config_path;    // --config FILE; empty = built-in defaults
+  std::string probe;          // --probe HOST:PORT, or the metrics listener of `cfg` when
+                              // --probe is alone (empty = not asked)
+};
+
+/// Parses argv (CLI11): --config FILE first, then flags override. Throws config_error on a bad
+/// config file; usage errors print CLI11's message and set exit_now with exit_code 2.
+command_line parse_command_line(int argc, char** argv);
+
+/// As above, printing help and version to `out` and usage errors to `err` (for tests).
+command_line parse_command_line(int argc, char** argv, std::ostream& out, std::ostream& err);
+
+}  // namespace simul::server

@@ -1,0 +1,128 @@
+// The rules of the config key table (config_fields.hpp): range reasons, text checks, and the
+// quoting and error helpers its reader, writer and validation share.
+#include "server/common/config_fields.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+namespace simul::server::config_detail {
+namespace {
+
+enum class control_chars { as_question_mark, escaped };
+
+// `s` in double quotes with '"', '\\' and newlines escaped; other control characters as `control`
+// says (a message only needs to stay on one line; YAML needs every byte back).
+std::string double_quoted(std::string_view s, control_chars control) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out = "\"";
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (u >= 0x20 && u != 0x7f) {
+      out += c;
+    } else if (control == control_chars::as_question_mark) {
+      out += '?';
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 0xf];
+    }
+  }
+  return out + "\"";
+}
+
+template <std::size_t N>
+std::string one_of(const std::array<const char*, N>& words, const std::string& s) {
+  if (std::any_of(words.begin(), words.end(), [&](const char* w) { return s == w; })) return {};
+  std::string list;
+  for (const char* w : words) list += (list.empty() ? "" : ", ") + std::string(w);
+  return "must be one of " + list + " (got " + show(s) + ")";
+}
+
+}  // namespace
+
+// ---- rules -------------------------------------------------------------------------------------
+
+std::string int_rule::reason(std::string_view got) const {
+  return "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " +
+         std::string(got) + ")";
+}
+
+std::string real_rule::reason(std::string_view got) const {
+  char buf[32];
+  auto res = std::to_chars(buf, buf + sizeof buf, max, std::chars_format::fixed);
+  return "must be greater than " + std::to_string(static_cast<long long>(above)) +
+         " and at most " + std::string(buf, res.ptr) + " (got " + std::string(got) + ")";
+}
+
+std::string check_address(const std::string& s) {
+  unsigned char buf[sizeof(struct in6_addr)];
+  if (inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1)
+    return {};
+  return "must be an IPv4 or IPv6 address (got " + show(s) + ")";
+}
+
+// IRC server and network names travel as one token: no spaces, no colons.
+std::string check_name(const std::string& s) {
+  bool ok = !s.empty() && s.size() <= 63 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '_';
+  });
+  if (ok) return {};
+  return "must be 1 to 63 letters, digits, '.', '-' or '_' (got " + show(s) + ")";
+}
+
+std::string check_motd(const std::string& s) {
+  if (s.size() <= max_motd_bytes) return {};
+  return "must be at most " + std::to_string(max_motd_bytes) + " bytes (got " +
+         std::to_string(s.size()) + ")";
+}
+
+std::string check_any(const std::string&) { return {}; }
+
+std::string check_level(const std::string& s) {
+  static constexpr std::array levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+  return one_of(levels, s);
+}
+
+std::string check_format(const std::string& s) {
+  static constexpr std::array formats{"text", "json"};
+  return one_of(formats, s);
+}
+
+// ---- text and errors ---------------------------------------------------------------------------
+
+std::string show(std::string_view s) {
+  constexpr std::size_t shown = 40;
+  std::string out = double_quoted(s.substr(0, shown), control_chars::as_question_mark);
+  if (s.size() > shown) out.insert(out.size() - 1, "...");
+  return out;
+}
+
+std::string quote(std::string_view s) { return double_quoted(s, control_chars::escaped); }
+
+std::string format_real(double v) {
+  char buf[32];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, res.ptr);
+}
+
+void fail(const std::string& where, std::string_view key, const std::string& reason) {
+  std::string msg = where;
+  if (!key.empty()) msg += (msg.empty() ? "" : ": ") + std::string(key);
+  msg += (msg.empty() ? "" : ": ") + reason;
+  throw config_error(msg);
+}
+
+}  // namespace simul::server::config_detail

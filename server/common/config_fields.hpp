@@ -1,0 +1,114 @@
+// The table of config keys and their rules, shared by the config's reader (config_reader.cpp),
+// writer (config_writer.cpp) and validation (config.cpp). Internal to those files.
+// One table, visit_fields(), lists every key with its rule; parsing, validation and to_yaml all
+// walk it, so a key cannot be known to one and missing from another.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "server/common/config.hpp"
+
+namespace simul::server::config_detail {
+
+inline constexpr std::uint64_t kib = 1024;
+inline constexpr std::uint64_t mib = 1024 * kib;
+inline constexpr std::uint64_t gib = 1024 * mib;
+inline constexpr std::size_t max_config_bytes = mib;
+inline constexpr std::size_t max_motd_bytes = 64 * kib;
+
+// ---- rules -------------------------------------------------------------------------------------
+
+struct int_rule {
+  std::uint64_t min;
+  std::uint64_t max;
+
+  bool allows(std::uint64_t v) const { return v >= min && v <= max; }
+  /// "must be between MIN and MAX (got GOT)".
+  std::string reason(std::string_view got) const;
+};
+
+struct real_rule {
+  double above;  // exclusive lower bound
+  double max;
+
+  bool allows(double v) const { return v > above && v <= max; }
+  /// "must be greater than ABOVE and at most MAX (got GOT)".
+  std::string reason(std::string_view got) const;
+};
+
+// Returns an empty string when the text is acceptable, else the reason.
+using text_check = std::string (*)(const std::string&);
+struct text_rule {
+  text_check check;
+  bool plain;  // printed unquoted by to_yaml (enumerated words)
+};
+
+std::string check_address(const std::string& s);  // an IPv4 or IPv6 address
+std::string check_name(const std::string& s);     // an IRC server or network name
+std::string check_motd(const std::string& s);     // at most max_motd_bytes
+std::string check_any(const std::string& s);      // anything
+std::string check_level(const std::string& s);    // a spdlog level name
+std::string check_format(const std::string& s);   // text | json
+
+// ---- the table of keys -------------------------------------------------------------------------
+
+// Calls v(dotted_key, field[, rule]) for every key, in the order of config/server.yaml.
+// Config is `config` or `const config`.
+template <class Config, class Visitor>
+void visit_fields(Config& c, Visitor&& v) {
+  constexpr int_rule port{0, 65535};
+  constexpr int_rule seconds{1, 86400};
+  auto& l = c.limits;
+  auto& t = c.timeouts;
+  v("model", c.model);
+  v("bind", c.bind, text_rule{check_address, false});
+  v("echo.enabled", c.echo.enabled);
+  v("echo.port", c.echo.port, port);
+  v("chat.enabled", c.chat.enabled);
+  v("chat.port", c.chat.port, port);
+  v("chat.server_name", c.chat_service.server_name, text_rule{check_name, false});
+  v("chat.network", c.chat_service.network, text_rule{check_name, false});
+  v("chat.motd", c.chat_service.motd, text_rule{check_motd, false});
+  v("chat.motd_file", c.chat_service.motd_file, text_rule{check_any, false});
+  v("chat.nick_len", c.chat_service.nick_len, int_rule{9, 255});
+  v("chat.channel_len", c.chat_service.channel_len, int_rule{2, 255});
+  v("metrics.enabled", c.metrics.enabled);
+  v("metrics.port", c.metrics.port, port);
+  v("limits.max_connections", l.max_connections, int_rule{1, 1'000'000});
+  v("limits.max_connections_per_ip", l.max_connections_per_ip, int_rule{0, 1'000'000});
+  v("limits.max_line_bytes", l.max_line_bytes, int_rule{64, 65536});
+  v("limits.sendq_hard_bytes", l.sendq_hard_bytes, int_rule{512, gib});
+  v("limits.sendq_soft_bytes", l.sendq_soft_bytes, int_rule{512, gib});
+  v("limits.sendq_soft_seconds", l.sendq_soft_seconds, seconds);
+  v("limits.flood_burst", l.flood_burst, int_rule{1, 100'000});
+  v("limits.flood_lines_per_second", l.flood_lines_per_second, real_rule{0, 1e6});
+  v("limits.flood_max_backlog_bytes", l.flood_max_backlog_bytes, int_rule{64, 64 * mib});
+  v("timeouts.registration_seconds", t.registration_seconds, seconds);
+  v("timeouts.idle_seconds", t.idle_seconds, int_rule{1, 7 * 86400});
+  v("timeouts.ping_interval_seconds", t.ping_interval_seconds, seconds);
+  v("timeouts.ping_timeout_seconds", t.ping_timeout_seconds, seconds);
+  v("shutdown.drain_seconds", c.drain_seconds, int_rule{0, 3600});
+  v("threaded.stack_kib", c.threaded_stack_kib, int_rule{64, 65536});
+  v("log.level", c.log.level, text_rule{check_level, true});
+  v("log.format", c.log.format, text_rule{check_format, true});
+  v("log.stats_interval_seconds", c.log.stats_interval_seconds, int_rule{0, 86400});
+}
+
+// ---- text and errors ---------------------------------------------------------------------------
+
+/// A value shown in a message: quoted, escaped, cut short after 40 bytes.
+std::string show(std::string_view s);
+
+/// A YAML double-quoted scalar that reads back as exactly `s`.
+std::string quote(std::string_view s);
+
+/// The shortest text that reads back as exactly `v` ("10", "0.5").
+std::string format_real(double v);
+
+/// Throws config_error "WHERE: KEY: REASON" (WHERE and KEY left out when empty).
+[[noreturn]] void fail(const std::string& where, std::string_view key, const std::string& reason);
+
+}  // namespace simul::server::config_detail

@@ -1,0 +1,30 @@
+// spdlog set-up (text or JSON lines on stderr) and a rate limiter for noisy warnings.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "server/common/config.hpp"
+
+namespace simul::server {
+
+/// Installs the default logger: stderr, level and format from cfg. Call once, before any thread.
+void setup_logging(const log_config& cfg);
+
+/// Lets one message through per interval and counts the ones it held back. Not thread-safe:
+/// one per thread or under the caller's lock.
+class log_limiter {
+ public:
+  explicit log_limiter(std::chrono::steady_clock::duration interval = std::chrono::seconds(1))
+      : interval_(interval) {}
+
+  /// True when a message may be logged now; `suppressed` then says how many were held back.
+  bool allow(std::uint64_t& suppressed);
+
+ private:
+  std::chrono::steady_clock::duration interval_;
+  std::chrono::steady_clock::time_point last_{};
+  std::uint64_t held_ = 0;
+};
+
+}  // namespace simul::server

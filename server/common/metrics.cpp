@@ -1,0 +1,169 @@
+// Prometheus exposition and the tiny HTTP/1.0 responder behind the metrics listener.
+#include "server/common/metrics.hpp"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include <spdlog/spdlog.h>
+#include <fstream>
+#include <sstream>
+
+namespace simul::server {
+
+std::string_view to_string(service s) noexcept {
+  switch (s) {
+    case service::echo: return "echo";
+    case service::chat: return "chat";
+    case service::metrics: return "metrics";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(disconnect_reason r) noexcept {
+  switch (r) {
+    case disconnect_reason::client: return "client";
+    case disconnect_reason::idle: return "idle";
+    case disconnect_reason::error: return "error";
+    case disconnect_reason::sendq: return "sendq";
+    case disconnect_reason::flood: return "flood";
+    case disconnect_reason::ping: return "ping";
+    case disconnect_reason::registration: return "registration";
+    case disconnect_reason::shutdown: return "shutdown";
+    case disconnect_reason::rejected: return "rejected";
+  }
+  return "unknown";
+}
+
+std::size_t process_rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t pages = 0, resident = 0;
+  if (!(statm >> pages >> resident)) return 0;
+  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+std::size_t process_threads() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  std::size_t value = 0;
+  while (status >> key) {
+    if (key == "Threads:" && status >> value) return value;
+    status.ignore(4096, '\n');
+  }
+  return 0;
+}
+
+namespace {
+
+std::size_t process_open_fds() {
+  DIR* dir = opendir("/proc/self/fd");
+  if (!dir) return 0;
+  std::size_t n = 0;
+  while (readdir(dir)) ++n;
+  closedir(dir);
+  return n >= 3 ? n - 3 : 0;  // ".", ".." and the directory's own fd
+}
+
+void family(std::ostringstream& out, const char* name, const char* type, const char* help) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+std::string response(const char* status, std::string_view content_type, std::string_view body) {
+  std::string r = "HTTP/1.0 ";
+  r += status;
+  r += "\r\nContent-Type: ";
+  r += content_type;
+  r += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  r += body;
+  return r;
+}
+
+}  // namespace
+
+std::string render_metrics(const stats& st, bool draining, model_kind model) {
+  std::ostringstream out;
+  const service all[] = {service::echo, service::chat, service::metrics};
+  auto per_service = [&](const char* name, const char* type, const char* help, auto field) {
+    family(out, name, type, help);
+    for (auto s : all) out << name << "{service=\"" << to_string(s) << "\"} " << (st.of(s).*field).get() << '\n';
+  };
+  per_service("simul_connections", "gauge", "Open connections.", &service_stats::connections);
+  per_service("simul_connections_accepted_total", "counter", "Connections accepted and served.",
+              &service_stats::connections_total);
+  per_service("simul_connections_rejected_total", "counter", "Connections refused by a limit.",
+              &service_stats::rejected_total);
+  per_service("simul_received_bytes_total", "counter", "Bytes read from clients.", &service_stats::bytes_in_total);
+  per_service("simul_sent_bytes_total", "counter", "Bytes written to clients.", &service_stats::bytes_out_total);
+
+  family(out, "simul_disconnects_total", "counter", "Connections closed, by reason.");
+  for (std::size_t i = 0; i < disconnect_reason_count; ++i)
+    out << "simul_disconnects_total{reason=\"" << to_string(static_cast<disconnect_reason>(i)) << "\"} "
+        << st.disconnects[i].get() << '\n';
+
+  auto single = [&](const char* name, const char* type, const char* help, std::uint64_t v) {
+    family(out, name, type, help);
+    out << name << ' ' << v << '\n';
+  };
+  single("simul_accept_errors_total", "counter", "accept() failures (EMFILE, ENFILE, ENOBUFS, ...).",
+         st.accept_errors_total.get());
+  single("simul_chat_lines_received_total", "counter", "Chat lines read.", st.lines_in_total.get());
+  single("simul_chat_lines_sent_total", "counter", "Chat lines queued to clients.", st.lines_out_total.get());
+  single("simul_chat_users", "gauge", "Registered chat users.", st.chat_users.get());
+  single("simul_chat_rooms", "gauge", "Chat rooms with members.", st.chat_rooms.get());
+  single("simul_connection_threads", "gauge", "Connection threads (threaded model).", st.threads.get());
+  single("simul_draining", "gauge", "1 while shutting down.", draining ? 1 : 0);
+  family(out, "simul_info", "gauge", "Build and model.");
+  out << "simul_info{version=\"" << SIMUL_VERSION << "\",model=\"" << to_string(model) << "\"} 1\n";
+  single("process_resident_memory_bytes", "gauge", "Resident set size.", process_rss_bytes());
+  single("process_open_fds", "gauge", "Open file descriptors.", process_open_fds());
+  single("process_threads", "gauge", "OS threads in the process.", process_threads());
+  return out.str();
+}
+
+void log_stats_line(const stats& st, std::uint64_t& last_in, std::uint64_t& last_out,
+                    std::chrono::seconds interval) {
+  std::uint64_t in = 0, out = 0;
+  for (auto& s : st.services) in += s.bytes_in_total.get(), out += s.bytes_out_total.get();
+  const auto secs = static_cast<std::uint64_t>(std::max<std::chrono::seconds::rep>(interval.count(), 1));
+  spdlog::info("stats: echo {} conns, chat {} conns {} users {} rooms, rejected {}, in {} B/s, out {} B/s, rss {} KiB",
+               st.of(service::echo).connections.get(), st.of(service::chat).connections.get(), st.chat_users.get(),
+               st.chat_rooms.get(), st.of(service::echo).rejected_total.get() + st.of(service::chat).rejected_total.get(),
+               (in - last_in) / secs, (out - last_out) / secs, process_rss_bytes() / 1024);
+  last_in = in, last_out = out;
+}
+
+bool http_request_complete(std::string_view received) noexcept {
+  return received.find("\r\n\r\n") != std::string_view::npos || received.find("\n\n") != std::string_view::npos;
+}
+
+std::string http_reply(std::string_view received, const stats& st, bool draining, model_kind model) {
+  if (http_request_complete(received)) return http_response(received, st, draining, model);
+  return "HTTP/1.0 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n";
+}
+
+std::string http_response(std::string_view request, const stats& st, bool draining, model_kind model) {
+  auto eol = request.find_first_of("\r\n");
+  auto line = request.substr(0, eol);
+  auto sp1 = line.find(' ');
+  auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp1 == std::string_view::npos) return response("400 Bad Request", "text/plain", "bad request\n");
+  auto method = line.substr(0, sp1);
+  auto target = line.substr(sp1 + 1, sp2 == std::string_view::npos ? std::string_view::npos : sp2 - sp1 - 1);
+  if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+  if (method != "GET" && method != "HEAD") return response("405 Method Not Allowed", "text/plain", "GET only\n");
+  std::string r;
+  if (target == "/metrics")
+    r = response("200 OK", "text/plain; version=0.0.4; charset=utf-8", render_metrics(st, draining, model));
+  else if (target == "/healthz")
+    r = response("200 OK", "text/plain", "ok\n");
+  else if (target == "/readyz")
+    r = draining ? response("503 Service Unavailable", "text/plain", "draining\n")
+                 : response("200 OK", "text/plain", "ready\n");
+  else
+    r = response("404 Not Found", "text/plain", "not found\n");
+  if (method == "HEAD") r.resize(r.find("\r\n\r\n") + 4);
+  return r;
+}
+
+}  // namespace simul::server

@@ -1,0 +1,333 @@
+// The threaded model's skeleton: listeners and their acceptor threads, admission, the control
+// thread (signals, stats, drain) and the connection registry.
+#include "server/threaded/server.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <system_error>
+
+#include <spdlog/spdlog.h>
+
+#include "server/common/metrics.hpp"
+#include "server/threaded/chat.hpp"
+#include "server/threaded/socket.hpp"
+
+namespace simul::server {
+
+namespace {
+constexpr auto drain_tick = std::chrono::milliseconds(20);  // how often the drain looks for the last close
+
+int make_eventfd() {
+  int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (fd < 0) throw startup_error(std::string("eventfd: ") + std::strerror(errno));
+  return fd;
+}
+
+void signal_eventfd(int fd) noexcept {
+  if (fd >= 0) (void)::eventfd_write(fd, 1);
+}
+}  // namespace
+
+std::string refusal_line(service svc, std::string_view reason) {
+  return (svc == service::chat ? std::string("ERROR :") : std::string("error: ")) + std::string(reason) + "\r\n";
+}
+
+/// Lives on the connection's thread: release() when the session function returns or unwinds.
+class threaded_server::conn_guard {
+ public:
+  conn_guard(threaded_server& srv, threaded_conn& c) : srv_(srv), c_(c) {}
+  ~conn_guard() { srv_.release(c_); }
+  conn_guard(const conn_guard&) = delete;
+  conn_guard& operator=(const conn_guard&) = delete;
+
+ private:
+  threaded_server& srv_;
+  threaded_conn& c_;
+};
+
+threaded_server::threaded_server(const config& cfg)
+    : cfg_(cfg), threads_(std::size_t{cfg.threaded_stack_kib} * 1024, stats_.threads) {
+  try {
+    drain_fd_ = make_eventfd();
+    stop_fd_ = make_eventfd();
+    wake_fd_ = make_eventfd();
+    auto open = [&](listener& l, const listener_config& lc, int stop) {
+      if (!lc.enabled) return;
+      l.fd = open_listen_socket(l.svc, cfg_.bind, lc.port);
+      l.port = local_port(l.fd);
+      l.stop_fd = stop;
+    };
+    open(echo_listener_, cfg_.echo, drain_fd_);
+    if (cfg_.chat.enabled) chat_ = std::make_unique<threaded_chat>(cfg_, stats_, threads_, drain_fd_);
+    open(chat_listener_, cfg_.chat, drain_fd_);
+    open(metrics_listener_, cfg_.metrics, stop_fd_);
+  } catch (...) {
+    for (int fd : {echo_listener_.fd, chat_listener_.fd, metrics_listener_.fd, drain_fd_, stop_fd_, wake_fd_})
+      if (fd >= 0) ::close(fd);
+    throw;
+  }
+}
+
+threaded_server::~threaded_server() {
+  // run() has joined every thread by now (or was never called).
+  for (int fd : {echo_listener_.fd, chat_listener_.fd, metrics_listener_.fd, drain_fd_, stop_fd_, wake_fd_})
+    if (fd >= 0) ::close(fd);
+}
+
+void threaded_server::request_shutdown() { signal_eventfd(wake_fd_); }
+
+void threaded_server::run(bool handle_signals) {
+  if (run_called_.exchange(true)) return;
+  int sig_fd = -1;
+  if (handle_signals) {
+    // Blocked here before any thread exists, so every thread inherits the mask and the signals
+    // arrive only through the signalfd, on this thread. (The mask stays: the process is ending.)
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    sig_fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sig_fd < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
+  }
+  for (auto* l : {&echo_listener_, &chat_listener_, &metrics_listener_})
+    if (l->fd >= 0) acceptors_.emplace_back([this, l] { acceptor(*l); });
+  spdlog::info("simul-server {} ({}) model=threaded echo={} chat={} metrics={}", SIMUL_VERSION, SIMUL_GIT_SHA,
+               echo_port(), chat_port(), metrics_port());
+
+  const auto interval = std::chrono::seconds(cfg_.log.stats_interval_seconds);
+  auto next_stats = interval.count() > 0 ? steady_clock::now() + interval : steady_clock::time_point::max();
+  auto drain_deadline = steady_clock::time_point::max();
+  std::uint64_t last_in = 0, last_out = 0;
+  auto start_drain = [&] {
+    begin_drain();
+    drain_deadline = steady_clock::now() + std::chrono::seconds(cfg_.drain_seconds);
+  };
+  for (;;) {
+    const bool draining = draining_.load();
+    pollfd fds[2] = {{draining ? -1 : wake_fd_, POLLIN, 0}, {sig_fd, POLLIN, 0}};
+    auto until = std::min(next_stats, draining ? steady_clock::now() + drain_tick : steady_clock::time_point::max());
+    if (::poll(fds, 2, poll_timeout_ms(until)) < 0 && errno != EINTR) {
+      // Never thrown: the acceptors are running. Unheard of for two eventfds; retry shortly.
+      spdlog::error("control thread: poll failed: {}", std::strerror(errno));
+      ::poll(nullptr, 0, 100);
+      continue;
+    }
+    if (fds[1].revents & POLLIN) {
+      signalfd_siginfo info{};
+      if (::read(sig_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+        if (draining_.load()) {
+          spdlog::warn("second signal ({}): exiting now", info.ssi_signo);
+          spdlog::default_logger()->flush();
+          std::_Exit(1);
+        }
+        spdlog::info("signal {}: draining for up to {} s", info.ssi_signo, cfg_.drain_seconds);
+        start_drain();
+      }
+    }
+    if ((fds[0].revents & POLLIN) && !draining_.load()) start_drain();
+    if (steady_clock::now() >= next_stats) {
+      log_stats_line(stats_, last_in, last_out, interval);
+      next_stats += interval;
+    }
+    if (draining_.load() && (open_connections() == 0 || steady_clock::now() >= drain_deadline)) break;
+  }
+  finish();
+  if (sig_fd >= 0) ::close(sig_fd);
+}
+
+void threaded_server::acceptor(listener& l) {
+  log_limiter accept_log;
+  log_limiter thread_log;
+  auto backoff = std::chrono::milliseconds(10);
+  pollfd fds[2] = {{l.fd, POLLIN, 0}, {l.stop_fd, POLLIN, 0}};
+  for (;;) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      spdlog::error("{} listener: poll failed: {}", to_string(l.svc), std::strerror(errno));
+      ::poll(&fds[1], 1, 1000);
+      continue;
+    }
+    if (fds[1].revents) break;
+    if (!fds[0].revents) continue;
+    int fd = ::accept4(l.fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == ECONNABORTED) continue;
+      // EMFILE, ENFILE, ENOBUFS, ENOMEM, ...: the listener never dies and never spins.
+      stats_.accept_errors_total.add();
+      std::uint64_t held = 0;
+      if (accept_log.allow(held))
+        spdlog::warn("{} listener: accept failed: {} ({} more suppressed); retrying in {} ms", to_string(l.svc),
+                     std::strerror(err), held, backoff.count());
+      if (::poll(&fds[1], 1, static_cast<int>(backoff.count())) > 0) break;  // stopped meanwhile
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+      continue;
+    }
+    backoff = std::chrono::milliseconds(10);
+    if (draining_.load() && l.svc != service::metrics) {
+      ::close(fd);
+      break;
+    }
+    try {
+      if (auto c = admit(fd, l.svc)) dispatch(std::move(c), thread_log);
+    } catch (const std::exception& e) {
+      spdlog::error("{} listener: {}", to_string(l.svc), e.what());
+    }
+  }
+  // Closed now, not at the end: new clients are refused instead of waiting in the backlog.
+  ::close(l.fd);
+  l.fd = -1;
+}
+
+std::unique_ptr<threaded_conn> threaded_server::admit(int fd, service svc) {
+  std::unique_ptr<threaded_conn> c;
+  try {
+    c = std::make_unique<threaded_conn>();
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  c->fd = fd;
+  c->svc = svc;
+  if (svc != service::metrics) c->address = peer_address(fd);
+  std::string_view reason;
+  {
+    std::lock_guard lock(reg_mu_);
+    if (svc != service::metrics) {
+      if (open_ >= cfg_.limits.max_connections) reason = "too many connections";
+      if (reason.empty() && cfg_.limits.max_connections_per_ip > 0) {
+        auto& n = per_ip_[c->address];
+        if (n >= cfg_.limits.max_connections_per_ip) {
+          reason = "too many connections from your address";
+          if (n == 0) per_ip_.erase(c->address);
+        } else {
+          ++n;
+        }
+      }
+      if (reason.empty()) ++open_;
+    }
+    if (reason.empty()) conns_.insert(c.get());
+  }
+  if (reason.empty()) {
+    stats_.of(svc).connections.add();
+    return c;
+  }
+  // Counted first: a client that reads the reason also sees the count. Then one line saying
+  // why, written without waiting (a fresh socket's buffer has room), and the close.
+  stats_.of(svc).rejected_total.add();
+  stats_.disconnected(disconnect_reason::rejected);
+  send_now(fd, refusal_line(svc, reason));
+  ::close(fd);
+  spdlog::debug("{}: rejected a connection: {}", to_string(svc), reason);
+  return nullptr;
+}
+
+void threaded_server::dispatch(std::unique_ptr<threaded_conn> conn, log_limiter& thread_log) {
+  threaded_conn* raw = conn.get();
+  auto ec = threads_.start([this, raw] {
+    std::unique_ptr<threaded_conn> own(raw);  // the thread owns the connection from here
+    conn_guard guard(*this, *own);
+    switch (own->svc) {
+      case service::echo:
+        stats_.of(service::echo).connections_total.add();
+        echo_session(*own);
+        break;
+      case service::metrics:
+        stats_.of(service::metrics).connections_total.add();
+        metrics_session(*own);
+        break;
+      case service::chat: chat_session(*own); break;  // counts itself once its writer runs
+    }
+  });
+  if (!ec) {
+    conn.release();
+    return;
+  }
+  // No thread (EAGAIN: the process or system thread limit, or memory): refuse this client with
+  // a reason, as over a connection limit; those already connected carry on.
+  std::uint64_t held = 0;
+  if (thread_log.allow(held))
+    spdlog::warn("{}: cannot start a connection thread: {} ({} live; {} more suppressed); refusing the client",
+                 to_string(raw->svc), ec.message(), threads_.live(), held);
+  raw->reason = disconnect_reason::rejected;
+  stats_.of(raw->svc).rejected_total.add();
+  if (raw->svc != service::metrics) stats_.disconnected(disconnect_reason::rejected);
+  raw->counted = true;
+  send_now(raw->fd, refusal_line(raw->svc, out_of_threads));
+  release(*raw);
+}
+
+void threaded_server::release(threaded_conn& c) {
+  // Counted before the close: a client that sees the close also sees the counters move.
+  stats_.of(c.svc).connections.sub();
+  if (c.svc != service::metrics && !c.counted) stats_.disconnected(c.reason);
+  {
+    std::lock_guard lock(reg_mu_);
+    conns_.erase(&c);
+    if (c.svc != service::metrics) {
+      --open_;
+      if (cfg_.limits.max_connections_per_ip > 0) {
+        if (auto it = per_ip_.find(c.address); it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+      }
+    }
+    // Closed under the lock: the drain never shuts down a descriptor number already reused.
+    ::close(c.fd);
+    c.fd = -1;
+  }
+}
+
+void threaded_server::chat_session(threaded_conn& c) { chat_->serve(c); }
+
+void threaded_server::begin_drain() {
+  if (draining_.exchange(true)) return;
+  // Chat first: every session is marked closing before its reader is woken below.
+  if (chat_) chat_->drain();
+  {
+    // Echo connections waiting for input see EOF now; those mid-write finish it first, then
+    // see draining_ and close. (One that turns busy meanwhile is still fine: SHUT_RD leaves the
+    // sending side alone.)
+    std::lock_guard lock(reg_mu_);
+    for (auto* c : conns_)
+      if (c->svc == service::echo && !c->busy.load()) ::shutdown(c->fd, SHUT_RD);
+  }
+  signal_eventfd(drain_fd_);  // echo and chat acceptors stop; chat readers wake
+}
+
+void threaded_server::shut_down_sockets(bool include_metrics) {
+  std::lock_guard lock(reg_mu_);
+  for (auto* c : conns_) {
+    if (c->svc == service::metrics && !include_metrics) continue;
+    c->hard_closed.store(true);
+    ::shutdown(c->fd, SHUT_RDWR);  // wakes every blocked recv, send and poll on it
+  }
+}
+
+std::size_t threaded_server::open_connections() const {
+  std::lock_guard lock(reg_mu_);
+  return open_;
+}
+
+void threaded_server::finish() {
+  if (auto left = open_connections(); left > 0) {
+    spdlog::warn("drain: {} connections still open after {} s; closing them", left, cfg_.drain_seconds);
+    shut_down_sockets(false);
+  }
+  signal_eventfd(stop_fd_);  // the metrics listener too
+  for (auto& t : acceptors_) t.join();
+  acceptors_.clear();
+  shut_down_sockets(true);
+  threads_.wait_idle();
+  spdlog::info("drain complete");
+}
+
+}  // namespace simul::server
