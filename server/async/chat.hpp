@@ -5,37 +5,98 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <unordered_map>
 
+#include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
-#include <asio/ip/tcp.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "core/chat_hub.hpp"
+#include "core/chat_liveness.hpp"
+#include "core/flood_gate.hpp"
+#include "core/sendq.hpp"
+#include "server/async/connection.hpp"
+#include "server/async/stream.hpp"
 #include "server/common/config.hpp"
-#include "server/async/connection_list.hpp"
 #include "server/common/stats.hpp"
 
 namespace simul::server {
 
-struct chat_session;
+/// One chat connection, whatever its stream: what its reader, its writer and the hub's
+/// deliveries share. Closing has two forms: close_after_flush() (stop reading, let the writer
+/// send what is queued, then close) and connection::stop() (close now, the queue dropped).
+class chat_session : public connection {
+ public:
+  chat_session(const config& cfg, const asio::any_io_executor& ex, core::client_id i);
+
+  /// Stops reading; the writer flushes the queue within chat_flush_deadline, then closes.
+  /// The first decision's reason counts. Idempotent.
+  void close_after_flush(disconnect_reason why);
+  bool closing() const noexcept { return closing_; }
+
+  /// Stops now and sends `ERROR :<why>` best-effort as the last line (SendQ, flood).
+  void stop_with_error(disconnect_reason why);
+
+  const core::client_id id;
+  core::sendq queue;
+  core::flood_gate gate;
+  core::liveness live;
+  asio::steady_timer wake;                 // the writer's deadlines; a delivery to an idle writer cancels it
+  asio::steady_timer pause;                // the reader's flood throttle and flush deadline
+  asio::cancellation_signal stop_reading;  // ends the reader's wait for input
+  bool writer_done = false;
+  std::string last_words;                  // written best-effort after a stop_with_error()
+
+ protected:
+  void on_stop(disconnect_reason why) override;
+  virtual void cancel_stream() = 0;
+
+ private:
+  bool closing_ = false;
+};
+
+/// A chat session over a concrete stream.
+template <session_stream Stream>
+class chat_client final : public chat_session {
+ public:
+  chat_client(Stream& s, const config& cfg, core::client_id i) : chat_session(cfg, s.get_executor(), i), stream(s) {}
+  Stream& stream;
+
+ private:
+  void cancel_stream() override {
+    asio::error_code ec;
+    stream.cancel(ec);
+  }
+};
 
 class async_chat {
  public:
   async_chat(const config& cfg, stats& st);
   ~async_chat();
 
-  /// Serves one chat connection until it closes. `entry` is its connection-list entry;
-  /// `scratch` a read buffer shared by all sessions (used between suspensions only).
-  asio::awaitable<void> serve(asio::ip::tcp::socket& socket, conn_entry& entry, std::span<char> scratch);
+  /// A new client's id.
+  core::client_id next_id() noexcept { return next_id_++; }
+
+  /// Serves one chat connection until it closes. `scratch` is a read buffer shared by all
+  /// sessions (used between suspensions only).
+  template <session_stream Stream>
+  asio::awaitable<void> serve(chat_client<Stream>& s, std::span<char> scratch);
 
   /// Tells every chat client "ERROR :Server shutting down" and starts flushing and closing them.
-  asio::awaitable<void> drain();
+  void drain();
 
  private:
-  asio::awaitable<void> reader(chat_session& s, std::span<char> scratch);
-  asio::awaitable<void> writer(chat_session& s);
-  void deliver(core::hub_output out, chat_session* actor);
+  template <session_stream Stream>
+  asio::awaitable<void> reader(chat_client<Stream>& s, std::span<char> scratch);
+  template <session_stream Stream>
+  asio::awaitable<void> writer(chat_client<Stream>& s);
+  void deliver(core::hub_output out);
+  /// Cuts a client off for `why`: ERROR to it, QUIT to its peers, its queue dropped.
   void kill(chat_session& s, disconnect_reason why);
+  /// The writer's deadlines (SendQ soft limit, registration, PING, Ping timeout) came.
+  void on_deadline(chat_session& s);
 
   const config& cfg_;
   stats& stats_;

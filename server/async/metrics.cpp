@@ -1,13 +1,14 @@
 // The async model's metrics listener sessions: one HTTP/1.0 request, one response, close.
 #include <asio/write.hpp>
 
-#include "server/async/connection.hpp"
+#include "server/async/session_scope.hpp"
 #include "server/common/metrics.hpp"
 
 namespace simul::server {
 
 asio::awaitable<void> async_server::metrics_session(tcp::socket socket) {
-  connection_guard guard(*this, metrics_conns_, service::metrics, socket);
+  stream_connection conn(socket);
+  session_scope scope(*this, service::metrics, conn, {});
   std::string request;
   std::array<char, 1024> buf;
   while (request.size() < max_http_request_bytes && !http_request_complete(request)) {

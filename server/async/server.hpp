@@ -6,7 +6,7 @@
 #include <array>
 #include <memory>
 #include <optional>
-#include <unordered_map>
+#include <string>
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
@@ -14,14 +14,15 @@
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "server/async/connection.hpp"
+#include "server/async/stream.hpp"
+#include "server/common/admission.hpp"
 #include "server/common/config.hpp"
-#include "server/async/connection_list.hpp"
-#include "server/common/logging.hpp"
 #include "server/common/server.hpp"
 
 namespace simul::server {
 
-class async_chat;  // chat state (hub and sessions): async_chat.hpp
+class async_chat;  // chat state (hub and sessions): chat.hpp
 
 class async_server final : public server {
  public:
@@ -39,36 +40,40 @@ class async_server final : public server {
  private:
   using tcp = asio::ip::tcp;
 
-  // Per-connection bookkeeping for the session's lifetime: counts, per-IP, list, reason.
-  class connection_guard;
+  // Lives in a session's frame: counts the connection, links it into its service's list, and
+  // on exit unlinks it, counts why it ended, releases its admission and may end the drain.
+  class session_scope;
 
   static std::uint16_t port_of(const std::optional<tcp::acceptor>& a);
   void open_listener(std::optional<tcp::acceptor>& a, service svc, std::uint16_t port);
   void spawn(asio::awaitable<void> task, const char* what);
+  connection_list& list_of(service svc) noexcept;
 
   asio::awaitable<void> listener(tcp::acceptor& acceptor, service svc);
-  bool admit(tcp::socket& socket, service svc);
-  asio::awaitable<void> echo_session(tcp::socket socket);
+  /// Applies the connection limits. Returns false (after telling the client why) to refuse;
+  /// `address` is set to the peer's address when the per-address limit needs it back.
+  bool admit(tcp::socket& socket, service svc, std::string& address);
+  template <session_stream Stream>
+  asio::awaitable<void> echo_session(Stream stream, std::string address);
+  template <session_stream Stream>
+  asio::awaitable<void> chat_session(Stream stream, std::string address);
   asio::awaitable<void> metrics_session(tcp::socket socket);
-  asio::awaitable<void> chat_session(tcp::socket socket);
   asio::awaitable<void> signal_watcher();
   asio::awaitable<void> sweeper();
   asio::awaitable<void> stats_reporter();
   asio::awaitable<void> drain();
   void begin_drain();
   void expire(connection_list& list, clock::duration timeout, clock::time_point now, disconnect_reason why);
-  static void close_entry(conn_entry& e, disconnect_reason why);
 
   // State the coroutine frames point at: declared before io_ so it outlives the frames,
   // which io_'s destructor destroys.
   config cfg_;
   stats stats_;
+  admission admission_;
   connection_list echo_conns_;
   connection_list metrics_conns_;
   connection_list chat_conns_;
-  std::unordered_map<asio::ip::address, std::uint32_t> per_ip_;
   std::unique_ptr<async_chat> chat_;
-  log_limiter accept_log_;
   bool draining_ = false;
   bool stopped_ = false;
   // Scratch space for one read at a time; no connection keeps a buffer while it is idle.
@@ -81,6 +86,7 @@ class async_server final : public server {
   std::optional<asio::signal_set> signals_;
   asio::steady_timer sweep_timer_{io_};
   asio::steady_timer stats_timer_{io_};
+  asio::steady_timer drained_{io_};  // the drain's deadline; cancelled by the last close
 };
 
 }  // namespace simul::server

@@ -18,7 +18,8 @@
 #include "core/errc.hpp"
 #include "core/flood_gate.hpp"
 #include "core/sendq.hpp"
-#include "server/common/chat_support.hpp"
+#include "server/common/chat_policy.hpp"
+#include "server/common/lifecycle.hpp"
 #include "server/threaded/server.hpp"
 #include "server/threaded/socket.hpp"
 #include "server/threaded/spawner.hpp"
@@ -27,10 +28,7 @@ namespace simul::server {
 
 namespace {
 using clock = std::chrono::steady_clock;
-constexpr auto flush_deadline = std::chrono::seconds(5);  // for a closing client to take its last lines
-constexpr std::size_t max_write_batch = 64 * 1024;         // bytes per write, as async
-constexpr std::size_t max_write_lines = 64;
-constexpr std::size_t read_buffer_bytes = 4096;            // on the reader's stack
+constexpr std::size_t read_buffer_bytes = 4096;  // on the reader's stack
 }  // namespace
 
 struct threaded_chat::session {
@@ -115,10 +113,7 @@ void threaded_chat::serve(threaded_conn& conn) {
       decide_locked(s, s.reason);  // the client went away (EOF, error), or the drain deadline
     }
     sessions_.erase(s.id);
-    auto why = s.reason == disconnect_reason::client ? std::string_view("Client closed connection")
-               : s.reason == disconnect_reason::error ? std::string_view("Connection error")
-                                                      : close_message(s.reason);
-    deliver(hub_.disconnect(s.id, why));  // a no-op if QUIT or a kill already removed it
+    deliver(hub_.disconnect(s.id, quit_message(s.reason)));  // a no-op if QUIT or a kill already removed it
   }
   conn.reason = s.reason;
   conn.counted = true;
@@ -139,35 +134,22 @@ void threaded_chat::refuse(threaded_conn& conn, const std::error_code& why) {
 }
 
 void threaded_chat::deliver(core::hub_output out) {
-  // A worklist, not recursion: a client over its SendQ is removed, and its QUIT is delivered too.
-  std::vector<core::hub_output> work;
-  work.push_back(std::move(out));
-  const auto now = clock::now();
-  while (!work.empty()) {
-    auto o = std::move(work.back());
-    work.pop_back();
-    for (auto& d : o.deliveries) {
-      for (auto to : d.to) {
-        auto it = sessions_.find(to);
-        if (it == sessions_.end()) continue;
-        auto& r = *it->second;
-        std::unique_lock lock(r.mu);
-        if (r.killed) continue;
-        // A waiting writer implies an empty queue: only the first line of a batch wakes it.
-        const bool was_empty = r.queue.empty();
-        if (r.queue.push(d.line, now) || r.queue.check(now)) {
-          kill_locked(r, disconnect_reason::sendq);
-          lock.unlock();
-          work.push_back(hub_.disconnect(r.id, close_message(disconnect_reason::sendq)));
-          continue;
-        }
-        stats_.lines_out_total.add();
-        lock.unlock();  // notified unlocked, so the writer does not wake into a held mutex;
-        if (was_empty) r.wake.notify_one();  // hub_mu_ keeps the session alive meanwhile
-      }
+  simul::server::deliver(hub_, std::move(out), stats_, [&](core::client_id to, const core::shared_line& line, clock::time_point now) {
+    auto it = sessions_.find(to);
+    if (it == sessions_.end()) return push_result::skipped;
+    auto& r = *it->second;
+    std::unique_lock lock(r.mu);
+    if (r.killed) return push_result::skipped;
+    // A waiting writer implies an empty queue: only the first line of a batch wakes it.
+    const bool was_empty = r.queue.empty();
+    if (r.queue.push(line, now) || r.queue.check(now)) {
+      stop_locked(r, disconnect_reason::sendq);
+      return push_result::over_limit;
     }
-  }
-  update_chat_gauges(hub_, stats_);
+    lock.unlock();  // notified unlocked, so the writer does not wake into a held mutex;
+    if (was_empty) r.wake.notify_one();  // hub_mu_ keeps the session alive meanwhile
+    return push_result::queued;
+  });
 }
 
 void threaded_chat::decide_locked(session& s, disconnect_reason why) {
@@ -188,20 +170,20 @@ void threaded_chat::close_after_flush(session& s, disconnect_reason why) {
   s.wake.notify_one();
 }
 
-void threaded_chat::kill(session& s, disconnect_reason why) {
+void threaded_chat::stop(session& s, disconnect_reason why) {
   // The client gets ERROR with the reason and room peers see its QUIT; its queue is dropped.
   {
     std::lock_guard lock(s.mu);
     if (s.killed) return;
-    kill_locked(s, why);
+    stop_locked(s, why);
   }
   deliver(hub_.disconnect(s.id, close_message(why)));
 }
 
-void threaded_chat::kill_locked(session& s, disconnect_reason why) {
+void threaded_chat::stop_locked(session& s, disconnect_reason why) {
   s.killed = true;
   decide_locked(s, why);
-  auto words = "ERROR :" + std::string(close_message(why)) + "\r\n";
+  auto words = last_words(why);
   if (s.writing) {
     // The writer is inside send(), maybe stuck on a client that does not read: cut it off.
     // The last words are best-effort, as after the async model's cancelled write. The writer
@@ -220,12 +202,9 @@ void threaded_chat::check_liveness(session& s) {
   auto decision = s.live.poll(clock::now());
   if (decision.what == core::liveness::action::send_ping) {
     std::lock_guard hub(hub_mu_);
-    core::hub_output out;
-    out.deliveries.push_back(core::delivery{hub_.make_ping(), {s.id}});
-    deliver(std::move(out));
+    deliver(ping_output(hub_, s.id));
   } else if (decision.what == core::liveness::action::close) {
-    auto why = decision.reason == core::errc::registration_timeout ? disconnect_reason::registration
-                                                                    : disconnect_reason::ping;
+    auto why = liveness_reason(decision.reason);
     std::lock_guard hub(hub_mu_);
     deliver(hub_.make_error_and_close(s.id, close_message(why)));
     close_after_flush(s, why);
@@ -281,7 +260,7 @@ void threaded_chat::reader(session& s) {
     }
     if (next.what == step::excess_flood) {
       std::lock_guard hub(hub_mu_);
-      kill(s, disconnect_reason::flood);
+      stop(s, disconnect_reason::flood);
       continue;
     }
     if (next.what == step::wait) {
@@ -315,7 +294,7 @@ void threaded_chat::reader(session& s) {
   }
   // Closing: give the writer time to flush, reading (and dropping) input until the client
   // closes, so that closing the socket does not reset the last lines away.
-  const auto until = clock::now() + flush_deadline;
+  const auto until = clock::now() + chat_flush_deadline;
   while (!s.is_killed() && clock::now() < until) {
     pollfd p{fd, POLLIN, 0};
     int r = ::poll(&p, 1, poll_timeout_ms(until));
@@ -335,14 +314,14 @@ void threaded_chat::reader(session& s) {
 void threaded_chat::writer(session& s) {
   auto& st = stats_.of(service::chat);
   const int fd = s.conn.fd;
-  std::array<std::string_view, max_write_lines> views;
-  std::array<iovec, max_write_lines> iov;
+  std::array<std::string_view, chat_write_batch_lines> views;
+  std::array<iovec, chat_write_batch_lines> iov;
   std::unique_lock lock(s.mu);
   for (;;) {
     s.wake.wait(lock, [&] { return s.killed || s.closing || !s.queue.empty(); });
     if (s.killed) break;
     if (s.queue.empty()) break;  // closing, and everything is flushed
-    auto n = s.queue.peek(views, max_write_batch);
+    auto n = s.queue.peek(views, chat_write_batch_bytes);
     for (std::size_t i = 0; i < n; ++i) iov[i] = {const_cast<char*>(views[i].data()), views[i].size()};
     msghdr msg{};
     msg.msg_iov = iov.data();
@@ -388,7 +367,7 @@ void threaded_chat::writer(session& s) {
       std::lock_guard hub(hub_mu_);
       lock.lock();
       if (!s.killed && !s.closing) {
-        kill_locked(s, disconnect_reason::sendq);
+        stop_locked(s, disconnect_reason::sendq);
         lock.unlock();
         deliver(hub_.disconnect(s.id, close_message(disconnect_reason::sendq)));
         lock.lock();

@@ -49,8 +49,9 @@ class threaded_chat {
   // The five below need hub_mu_ held.
   void deliver(core::hub_output out);
   void close_after_flush(session& s, disconnect_reason why);
-  void kill(session& s, disconnect_reason why);
-  void kill_locked(session& s, disconnect_reason why);  // and the session's mutex
+  // The one close path: ERROR to the client, QUIT to its peers, its queue dropped. Idempotent.
+  void stop(session& s, disconnect_reason why);
+  void stop_locked(session& s, disconnect_reason why);  // and the session's mutex; no QUIT
   void refuse(threaded_conn& conn, const std::error_code& why);
 
   const config& cfg_;

@@ -17,6 +17,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/common/lifecycle.hpp"
 #include "server/common/metrics.hpp"
 #include "server/threaded/chat.hpp"
 #include "server/threaded/socket.hpp"
@@ -24,8 +25,6 @@
 namespace simul::server {
 
 namespace {
-constexpr auto drain_tick = std::chrono::milliseconds(20);  // how often the drain looks for the last close
-
 int make_eventfd() {
   int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (fd < 0) throw startup_error(std::string("eventfd: ") + std::strerror(errno));
@@ -36,10 +35,6 @@ void signal_eventfd(int fd) noexcept {
   if (fd >= 0) (void)::eventfd_write(fd, 1);
 }
 }  // namespace
-
-std::string refusal_line(service svc, std::string_view reason) {
-  return (svc == service::chat ? std::string("ERROR :") : std::string("error: ")) + std::string(reason) + "\r\n";
-}
 
 /// Lives on the connection's thread: release() when the session function returns or unwinds.
 class threaded_server::conn_guard {
@@ -55,11 +50,12 @@ class threaded_server::conn_guard {
 };
 
 threaded_server::threaded_server(const config& cfg)
-    : cfg_(cfg), threads_(std::size_t{cfg.threaded_stack_kib} * 1024, stats_.threads) {
+    : cfg_(cfg), threads_(std::size_t{cfg.threaded_stack_kib} * 1024, stats_.threads), admission_(cfg_.limits) {
   try {
     drain_fd_ = make_eventfd();
     stop_fd_ = make_eventfd();
     wake_fd_ = make_eventfd();
+    drained_fd_ = make_eventfd();
     auto open = [&](listener& l, const listener_config& lc, int stop) {
       if (!lc.enabled) return;
       l.fd = open_listen_socket(l.svc, cfg_.bind, lc.port);
@@ -71,7 +67,7 @@ threaded_server::threaded_server(const config& cfg)
     open(chat_listener_, cfg_.chat, drain_fd_);
     open(metrics_listener_, cfg_.metrics, stop_fd_);
   } catch (...) {
-    for (int fd : {echo_listener_.fd, chat_listener_.fd, metrics_listener_.fd, drain_fd_, stop_fd_, wake_fd_})
+    for (int fd : {echo_listener_.fd, chat_listener_.fd, metrics_listener_.fd, drain_fd_, stop_fd_, wake_fd_, drained_fd_})
       if (fd >= 0) ::close(fd);
     throw;
   }
@@ -79,7 +75,7 @@ threaded_server::threaded_server(const config& cfg)
 
 threaded_server::~threaded_server() {
   // run() has joined every thread by now (or was never called).
-  for (int fd : {echo_listener_.fd, chat_listener_.fd, metrics_listener_.fd, drain_fd_, stop_fd_, wake_fd_})
+  for (int fd : {echo_listener_.fd, chat_listener_.fd, metrics_listener_.fd, drain_fd_, stop_fd_, wake_fd_, drained_fd_})
     if (fd >= 0) ::close(fd);
 }
 
@@ -101,8 +97,7 @@ void threaded_server::run(bool handle_signals) {
   }
   for (auto* l : {&echo_listener_, &chat_listener_, &metrics_listener_})
     if (l->fd >= 0) acceptors_.emplace_back([this, l] { acceptor(*l); });
-  spdlog::info("simul-server {} ({}) model=threaded echo={} chat={} metrics={}", SIMUL_VERSION, SIMUL_GIT_SHA,
-               echo_port(), chat_port(), metrics_port());
+  log_started(cfg_.model, echo_port(), chat_port(), metrics_port());
 
   const auto interval = std::chrono::seconds(cfg_.log.stats_interval_seconds);
   auto next_stats = interval.count() > 0 ? steady_clock::now() + interval : steady_clock::time_point::max();
@@ -114,9 +109,9 @@ void threaded_server::run(bool handle_signals) {
   };
   for (;;) {
     const bool draining = draining_.load();
-    pollfd fds[2] = {{draining ? -1 : wake_fd_, POLLIN, 0}, {sig_fd, POLLIN, 0}};
-    auto until = std::min(next_stats, draining ? steady_clock::now() + drain_tick : steady_clock::time_point::max());
-    if (::poll(fds, 2, poll_timeout_ms(until)) < 0 && errno != EINTR) {
+    // Draining, it waits for the last close (drained_fd_) or the deadline; no polling.
+    pollfd fds[2] = {{draining ? drained_fd_ : wake_fd_, POLLIN, 0}, {sig_fd, POLLIN, 0}};
+    if (::poll(fds, 2, poll_timeout_ms(std::min(next_stats, drain_deadline))) < 0 && errno != EINTR) {
       // Never thrown: the acceptors are running. Unheard of for two eventfds; retry shortly.
       spdlog::error("control thread: poll failed: {}", std::strerror(errno));
       ::poll(nullptr, 0, 100);
@@ -125,16 +120,13 @@ void threaded_server::run(bool handle_signals) {
     if (fds[1].revents & POLLIN) {
       signalfd_siginfo info{};
       if (::read(sig_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-        if (draining_.load()) {
-          spdlog::warn("second signal ({}): exiting now", info.ssi_signo);
-          spdlog::default_logger()->flush();
-          std::_Exit(1);
-        }
-        spdlog::info("signal {}: draining for up to {} s", info.ssi_signo, cfg_.drain_seconds);
+        const int sig = static_cast<int>(info.ssi_signo);
+        if (draining_.load()) exit_on_second_signal(sig);
+        log_drain_signal(sig, std::chrono::seconds(cfg_.drain_seconds));
         start_drain();
       }
     }
-    if ((fds[0].revents & POLLIN) && !draining_.load()) start_drain();
+    if ((fds[0].revents & POLLIN) && !draining) start_drain();
     if (steady_clock::now() >= next_stats) {
       log_stats_line(stats_, last_in, last_out, interval);
       next_stats += interval;
@@ -146,9 +138,8 @@ void threaded_server::run(bool handle_signals) {
 }
 
 void threaded_server::acceptor(listener& l) {
-  log_limiter accept_log;
+  accept_backoff backoff;
   log_limiter thread_log;
-  auto backoff = std::chrono::milliseconds(10);
   pollfd fds[2] = {{l.fd, POLLIN, 0}, {l.stop_fd, POLLIN, 0}};
   for (;;) {
     if (::poll(fds, 2, -1) < 0) {
@@ -164,16 +155,11 @@ void threaded_server::acceptor(listener& l) {
       int err = errno;
       if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == ECONNABORTED) continue;
       // EMFILE, ENFILE, ENOBUFS, ENOMEM, ...: the listener never dies and never spins.
-      stats_.accept_errors_total.add();
-      std::uint64_t held = 0;
-      if (accept_log.allow(held))
-        spdlog::warn("{} listener: accept failed: {} ({} more suppressed); retrying in {} ms", to_string(l.svc),
-                     std::strerror(err), held, backoff.count());
-      if (::poll(&fds[1], 1, static_cast<int>(backoff.count())) > 0) break;  // stopped meanwhile
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+      auto wait = backoff.failed(stats_, l.svc, std::strerror(err));
+      if (::poll(&fds[1], 1, static_cast<int>(wait.count())) > 0) break;  // stopped meanwhile
       continue;
     }
-    backoff = std::chrono::milliseconds(10);
+    backoff.succeeded();
     if (draining_.load() && l.svc != service::metrics) {
       ::close(fd);
       break;
@@ -203,19 +189,7 @@ std::unique_ptr<threaded_conn> threaded_server::admit(int fd, service svc) {
   std::string_view reason;
   {
     std::lock_guard lock(reg_mu_);
-    if (svc != service::metrics) {
-      if (open_ >= cfg_.limits.max_connections) reason = "too many connections";
-      if (reason.empty() && cfg_.limits.max_connections_per_ip > 0) {
-        auto& n = per_ip_[c->address];
-        if (n >= cfg_.limits.max_connections_per_ip) {
-          reason = "too many connections from your address";
-          if (n == 0) per_ip_.erase(c->address);
-        } else {
-          ++n;
-        }
-      }
-      if (reason.empty()) ++open_;
-    }
+    if (svc != service::metrics) reason = admission_.admit(c->address);
     if (reason.empty()) conns_.insert(c.get());
   }
   if (reason.empty()) {
@@ -224,11 +198,9 @@ std::unique_ptr<threaded_conn> threaded_server::admit(int fd, service svc) {
   }
   // Counted first: a client that reads the reason also sees the count. Then one line saying
   // why, written without waiting (a fresh socket's buffer has room), and the close.
-  stats_.of(svc).rejected_total.add();
-  stats_.disconnected(disconnect_reason::rejected);
+  count_refusal(stats_, svc, reason);
   send_now(fd, refusal_line(svc, reason));
   ::close(fd);
-  spdlog::debug("{}: rejected a connection: {}", to_string(svc), reason);
   return nullptr;
 }
 
@@ -275,10 +247,8 @@ void threaded_server::release(threaded_conn& c) {
     std::lock_guard lock(reg_mu_);
     conns_.erase(&c);
     if (c.svc != service::metrics) {
-      --open_;
-      if (cfg_.limits.max_connections_per_ip > 0) {
-        if (auto it = per_ip_.find(c.address); it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
-      }
+      admission_.release(c.address);
+      if (admission_.open() == 0 && draining_.load()) signal_eventfd(drained_fd_);  // the drain's wait ends
     }
     // Closed under the lock: the drain never shuts down a descriptor number already reused.
     ::close(c.fd);
@@ -314,12 +284,12 @@ void threaded_server::shut_down_sockets(bool include_metrics) {
 
 std::size_t threaded_server::open_connections() const {
   std::lock_guard lock(reg_mu_);
-  return open_;
+  return admission_.open();
 }
 
 void threaded_server::finish() {
   if (auto left = open_connections(); left > 0) {
-    spdlog::warn("drain: {} connections still open after {} s; closing them", left, cfg_.drain_seconds);
+    log_drain_deadline(left, std::chrono::seconds(cfg_.drain_seconds));
     shut_down_sockets(false);
   }
   signal_eventfd(stop_fd_);  // the metrics listener too
@@ -327,7 +297,7 @@ void threaded_server::finish() {
   acceptors_.clear();
   shut_down_sockets(true);
   threads_.wait_idle();
-  spdlog::info("drain complete");
+  log_drain_complete();
 }
 
 }  // namespace simul::server

@@ -17,6 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "server/common/admission.hpp"
 #include "server/common/config.hpp"
 #include "server/common/logging.hpp"
 #include "server/common/server.hpp"
@@ -38,10 +39,6 @@ struct threaded_conn {
   disconnect_reason reason = disconnect_reason::client;  // owning thread only
   bool counted = false;  // the session already counted `reason` in the disconnect counters
 };
-
-/// The one line a refused client gets before the close: "error: <reason>" on echo,
-/// "ERROR :<reason>" on chat (as the async model's admit()).
-std::string refusal_line(service svc, std::string_view reason);
 
 /// The reason given when no thread could be created for a connection.
 inline constexpr std::string_view out_of_threads = "too many connections (out of threads)";
@@ -90,10 +87,12 @@ class threaded_server final : public server {
   std::atomic<bool> run_called_{false};
 
   // Eventfds, level-triggered (written once, never read): readable from the drain on (echo and
-  // chat acceptors, chat readers), from the end of the drain on (metrics), on request_shutdown().
+  // chat acceptors, chat readers), from the end of the drain on (metrics), on request_shutdown(),
+  // and when the last echo or chat connection of a drain has closed.
   int drain_fd_ = -1;
   int stop_fd_ = -1;
   int wake_fd_ = -1;
+  int drained_fd_ = -1;
 
   listener echo_listener_{service::echo};
   listener chat_listener_{service::chat};
@@ -102,9 +101,8 @@ class threaded_server final : public server {
   std::unique_ptr<threaded_chat> chat_;
 
   mutable std::mutex reg_mu_;
-  std::unordered_set<threaded_conn*> conns_;               // guarded by reg_mu_
-  std::unordered_map<std::string, std::uint32_t> per_ip_;  // guarded by reg_mu_
-  std::uint32_t open_ = 0;                                 // echo + chat; guarded by reg_mu_
+  std::unordered_set<threaded_conn*> conns_;  // guarded by reg_mu_
+  admission admission_;                       // echo + chat; guarded by reg_mu_
 };
 
 }  // namespace simul::server

@@ -13,27 +13,18 @@
 #include <climits>
 #include <cstring>
 
-#include "server/common/server.hpp"
+#include "server/common/lifecycle.hpp"
 
 namespace simul::server {
 
-namespace {
-// "Address already in use" -> "address already in use", to read well after a colon (as async).
-std::string lowercase_first(std::string s) {
-  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
-  return s;
-}
-}  // namespace
-
 int open_listen_socket(service svc, const std::string& bind, std::uint16_t port) {
-  auto where = std::string(to_string(svc)) + " listener " + bind + ":" + std::to_string(port);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
   addrinfo* res = nullptr;
   if (::getaddrinfo(bind.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || !res)
-    throw startup_error(where + ": bad bind address");
+    throw listener_error(svc, bind, port, "bad bind address");
   int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int err = fd < 0 ? errno : 0;
   if (!err) {
@@ -44,7 +35,7 @@ int open_listen_socket(service svc, const std::string& bind, std::uint16_t port)
   ::freeaddrinfo(res);
   if (err) {
     if (fd >= 0) ::close(fd);
-    throw startup_error(where + ": " + lowercase_first(std::strerror(err)));
+    throw listener_error(svc, bind, port, std::strerror(err));
   }
   return fd;
 }

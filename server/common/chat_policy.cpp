@@ -1,7 +1,10 @@
-// Chat pieces shared by both models.
-#include "server/common/chat_support.hpp"
+// The chat policy shared by both models.
+#include "server/common/chat_policy.hpp"
 
 #include <ctime>
+
+#include "core/errc.hpp"
+#include "core/irc_message.hpp"
 
 namespace simul::server {
 
@@ -33,6 +36,28 @@ std::string_view close_message(disconnect_reason why) noexcept {
     case disconnect_reason::idle: return "Idle timeout";
     default: return "Closing link";
   }
+}
+
+std::string_view quit_message(disconnect_reason why) noexcept {
+  switch (why) {
+    case disconnect_reason::client: return "Client closed connection";
+    case disconnect_reason::error: return "Connection error";
+    default: return close_message(why);
+  }
+}
+
+std::string last_words(disconnect_reason why) {
+  return core::format_message("", "ERROR", {close_message(why)}, {512, true});
+}
+
+disconnect_reason liveness_reason(std::error_code why) noexcept {
+  return why == core::errc::registration_timeout ? disconnect_reason::registration : disconnect_reason::ping;
+}
+
+core::hub_output ping_output(core::chat_hub& hub, core::client_id id) {
+  core::hub_output ping;
+  ping.deliveries.push_back(core::delivery{hub.make_ping(), {id}});
+  return ping;
 }
 
 void update_chat_gauges(const core::chat_hub& hub, stats& st) noexcept {

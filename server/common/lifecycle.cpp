@@ -1,0 +1,69 @@
+// Listener and life-cycle pieces shared by both models.
+#include "server/common/lifecycle.hpp"
+
+#include <cstdlib>
+
+#include <spdlog/spdlog.h>
+
+#include "core/irc_message.hpp"
+
+namespace simul::server {
+
+std::string refusal_line(service svc, std::string_view reason) {
+  if (svc == service::chat) return core::format_message("", "ERROR", {reason}, {512, true});
+  return "error: " + std::string(reason) + "\r\n";
+}
+
+void count_refusal(stats& st, service svc, std::string_view reason) {
+  st.of(svc).rejected_total.add();
+  st.disconnected(disconnect_reason::rejected);
+  spdlog::debug("{}: rejected a connection: {}", to_string(svc), reason);
+}
+
+startup_error listener_error(service svc, const std::string& bind, std::uint16_t port, std::string_view why) {
+  std::string text(why);
+  // "Address already in use" -> "address already in use", to read well after a colon.
+  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') text[0] = static_cast<char>(text[0] - 'A' + 'a');
+  return startup_error(std::string(to_string(svc)) + " listener " + bind + ":" + std::to_string(port) + ": " + text);
+}
+
+std::chrono::milliseconds accept_backoff::failed(stats& st, service svc, std::string_view error) {
+  st.accept_errors_total.add();
+  const auto wait = delay_;
+  std::uint64_t held = 0;
+  if (log_.allow(held))
+    spdlog::warn("{} listener: accept failed: {} ({} more suppressed); retrying in {} ms", to_string(svc), error, held,
+                 wait.count());
+  delay_ = std::min(delay_ * 2, max_delay);
+  return wait;
+}
+
+void log_started(model_kind model, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics) {
+  spdlog::info("simul-server {} ({}) model={} echo={} chat={} metrics={}", SIMUL_VERSION, SIMUL_GIT_SHA,
+               to_string(model), echo, chat, metrics);
+}
+
+namespace {
+std::string show_duration(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
+  return std::to_string(d.count()) + " ms";
+}
+}  // namespace
+
+void log_drain_signal(int sig, std::chrono::milliseconds drain) {
+  spdlog::info("signal {}: draining for up to {}", sig, show_duration(drain));
+}
+
+void exit_on_second_signal(int sig) {
+  spdlog::warn("second signal ({}): exiting now", sig);
+  spdlog::default_logger()->flush();
+  std::_Exit(1);
+}
+
+void log_drain_deadline(std::size_t left, std::chrono::milliseconds drain) {
+  spdlog::warn("drain: {} connections still open after {}; closing them", left, show_duration(drain));
+}
+
+void log_drain_complete() { spdlog::info("drain complete"); }
+
+}  // namespace simul::server

@@ -1,0 +1,62 @@
+// What both models do the same way around their listeners and their life: refusing a client
+// over a limit, backing off after accept errors, start-up errors, and the log lines of start,
+// signals and drain. The models differ only in how they wait.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "server/common/logging.hpp"
+#include "server/common/models.hpp"
+#include "server/common/server.hpp"
+#include "server/common/stats.hpp"
+
+namespace simul::server {
+
+/// The one line a refused client gets before the close: "ERROR :<reason>" on chat (an IRC
+/// line, built by core's formatter), "error: <reason>" on echo.
+std::string refusal_line(service svc, std::string_view reason);
+
+/// Counts a refused connection (rejected_total, disconnects{reason="rejected"}) and logs it at debug.
+void count_refusal(stats& st, service svc, std::string_view reason);
+
+/// The start-up error for a listener that could not be opened, e.g.
+/// "chat listener 127.0.0.1:6667: address already in use".
+startup_error listener_error(service svc, const std::string& bind, std::uint16_t port, std::string_view why);
+
+/// After an accept error (EMFILE, ENFILE, ENOBUFS, ...) a listener waits and retries; it never
+/// dies and never spins. The wait doubles from 10 ms to 1 s and resets on the next success.
+/// One per listener; not thread-safe.
+class accept_backoff {
+ public:
+  /// Counts the failure, logs it (at most once a second, with the number held back) and
+  /// returns how long to wait before the next accept.
+  std::chrono::milliseconds failed(stats& st, service svc, std::string_view error);
+  void succeeded() noexcept { delay_ = first_delay; }
+
+ private:
+  static constexpr std::chrono::milliseconds first_delay{10};
+  static constexpr std::chrono::milliseconds max_delay{1000};
+  std::chrono::milliseconds delay_ = first_delay;
+  log_limiter log_;
+};
+
+/// "simul-server VERSION (SHA) model=M echo=P chat=P metrics=P" (tests read the ports from it).
+void log_started(model_kind model, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics);
+
+/// A first SIGINT/SIGTERM: the drain begins.
+void log_drain_signal(int sig, std::chrono::milliseconds drain);
+
+/// A second signal during the drain: the process exits at once, status 1.
+[[noreturn]] void exit_on_second_signal(int sig);
+
+/// The end of the drain: `left` connections were still open at its deadline and are closed now.
+void log_drain_deadline(std::size_t left, std::chrono::milliseconds drain);
+
+/// The last line of a drain.
+void log_drain_complete();
+
+}  // namespace simul::server
