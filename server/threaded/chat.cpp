@@ -53,8 +53,6 @@ struct threaded_chat::session {
   bool killed = false;       // close now; the queue was dropped
   bool writing = false;      // the writer is in sendmsg() or waits for room, with views into the queue
   bool writer_done = false;
-  disconnect_reason reason = disconnect_reason::client;
-  bool counted = false;      // `reason` is in the disconnect counters
   std::string last_words;    // written best-effort by the writer when killed
 
   bool is_killed() {
@@ -110,21 +108,17 @@ void threaded_chat::serve(threaded_conn& conn) {
     std::lock_guard hub(hub_mu_);
     {
       std::lock_guard lock(s.mu);
-      decide_locked(s, s.reason);  // the client went away (EOF, error), or the drain deadline
+      decide_locked(s, disconnect_reason::client);  // the client went away (EOF), unless decided before
     }
     sessions_.erase(s.id);
-    deliver(hub_.disconnect(s.id, quit_message(s.reason)));  // a no-op if QUIT or a kill already removed it
+    deliver(hub_.disconnect(s.id, quit_message(conn.reason())));  // a no-op if QUIT or a kill already removed it
   }
-  conn.reason = s.reason;
-  conn.counted = true;
   if (failure) std::rethrow_exception(failure);
 }
 
 void threaded_chat::refuse(threaded_conn& conn, const std::error_code& why) {
-  conn.reason = disconnect_reason::rejected;
-  conn.counted = true;
   stats_.of(service::chat).rejected_total.add();
-  stats_.disconnected(disconnect_reason::rejected);
+  conn.decide(stats_, disconnect_reason::rejected);
   send_now(conn.fd, refusal_line(service::chat, out_of_threads));
   std::lock_guard hub(hub_mu_);
   std::uint64_t held = 0;
@@ -152,14 +146,7 @@ void threaded_chat::deliver(core::hub_output out) {
   });
 }
 
-void threaded_chat::decide_locked(session& s, disconnect_reason why) {
-  // Counted when decided, not when the threads have wound down: whoever sees the ERROR, the
-  // QUIT or the close also sees the count. The first decision is the one counted.
-  if (s.counted) return;
-  s.counted = true;
-  s.reason = why;
-  stats_.disconnected(why);
-}
+void threaded_chat::decide_locked(session& s, disconnect_reason why) { s.conn.decide(stats_, why); }
 
 void threaded_chat::close_after_flush(session& s, disconnect_reason why) {
   // Only after the last lines are queued: a writer woken earlier would find the queue empty

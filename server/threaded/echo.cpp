@@ -23,13 +23,14 @@ void threaded_server::echo_session(threaded_conn& c) {
   // outcome, "idle", is the same).
   set_io_timeouts(c.fd, std::chrono::seconds(cfg_.timeouts.idle_seconds));
   char buf[echo_buffer_bytes];
+  auto why = disconnect_reason::client;
   // seq_cst, with `busy`: a drain that skipped this connection as busy is seen here after the write.
   while (!draining_.load()) {
     ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
     if (n == 0) break;  // EOF (also half-close), or the drain's SHUT_RD
     if (n < 0) {
       if (errno == EINTR) continue;
-      c.reason = errno == EAGAIN || errno == EWOULDBLOCK ? disconnect_reason::idle : disconnect_reason::error;
+      why = errno == EAGAIN || errno == EWOULDBLOCK ? disconnect_reason::idle : disconnect_reason::error;
       break;
     }
     st.bytes_in_total.add(static_cast<std::size_t>(n));
@@ -42,7 +43,7 @@ void threaded_server::echo_session(threaded_conn& c) {
       } else if (w < 0 && errno == EINTR) {
         continue;
       } else {
-        c.reason = w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? disconnect_reason::idle
+        why = w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? disconnect_reason::idle
                                                                       : disconnect_reason::error;
         break;
       }
@@ -51,7 +52,8 @@ void threaded_server::echo_session(threaded_conn& c) {
     st.bytes_out_total.add(written);
     if (written < static_cast<std::size_t>(n)) break;
   }
-  if (draining_.load() && c.reason != disconnect_reason::idle) c.reason = disconnect_reason::shutdown;
+  if (draining_.load() && why != disconnect_reason::idle) why = disconnect_reason::shutdown;
+  c.decide(stats_, why);
   // No shutdown(SHUT_WR) here: release() counts the disconnect, then its close() sends the FIN.
 }
 

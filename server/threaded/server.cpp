@@ -231,10 +231,8 @@ void threaded_server::dispatch(std::unique_ptr<threaded_conn> conn, log_limiter&
   if (thread_log.allow(held))
     spdlog::warn("{}: cannot start a connection thread: {} ({} live; {} more suppressed); refusing the client",
                  to_string(raw->svc), ec.message(), threads_.live(), held);
-  raw->reason = disconnect_reason::rejected;
   stats_.of(raw->svc).rejected_total.add();
-  if (raw->svc != service::metrics) stats_.disconnected(disconnect_reason::rejected);
-  raw->counted = true;
+  raw->decide(stats_, disconnect_reason::rejected);
   send_now(raw->fd, refusal_line(raw->svc, out_of_threads));
   release(*raw);
 }
@@ -242,7 +240,7 @@ void threaded_server::dispatch(std::unique_ptr<threaded_conn> conn, log_limiter&
 void threaded_server::release(threaded_conn& c) {
   // Counted before the close: a client that sees the close also sees the counters move.
   stats_.of(c.svc).connections.sub();
-  if (c.svc != service::metrics && !c.counted) stats_.disconnected(c.reason);
+  c.decide(stats_, disconnect_reason::client);  // EOF, unless the session decided otherwise
   {
     std::lock_guard lock(reg_mu_);
     conns_.erase(&c);

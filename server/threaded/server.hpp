@@ -36,8 +36,22 @@ struct threaded_conn {
   std::string address;                     // peer address: the per-IP key and the chat host
   std::atomic<bool> hard_closed{false};    // the drain deadline shut the socket down
   std::atomic<bool> busy{false};           // echo: mid-write (the drain lets it finish)
-  disconnect_reason reason = disconnect_reason::client;  // owning thread only
-  bool counted = false;  // the session already counted `reason` in the disconnect counters
+
+  /// Decides why the connection ends and counts it in the disconnect counters: the first
+  /// decision counts, later ones do nothing. By the owning thread (chat: under the session's
+  /// mutex), so whoever sees the ERROR, the QUIT or the close also sees the count.
+  void decide(stats& st, disconnect_reason why) noexcept {
+    if (decided_) return;
+    decided_ = true;
+    reason_ = why;
+    if (svc != service::metrics) st.disconnected(why);
+  }
+  bool decided() const noexcept { return decided_; }
+  disconnect_reason reason() const noexcept { return reason_; }
+
+ private:
+  bool decided_ = false;
+  disconnect_reason reason_ = disconnect_reason::client;
 };
 
 /// The reason given when no thread could be created for a connection.
