@@ -81,7 +81,7 @@ void async_server::run(bool handle_signals) {
   if (metrics_acceptor_) spawn(listener(*metrics_acceptor_, service::metrics), "metrics listener");
   spawn(sweeper(), "sweeper");
   if (cfg_.log.stats_interval_seconds > 0) spawn(stats_reporter(), "stats reporter");
-  log_started(cfg_.model, echo_port(), chat_port(), metrics_port());
+  log_started(cfg_, echo_port(), chat_port(), metrics_port());
   io_.run();
 }
 

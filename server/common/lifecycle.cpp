@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/irc_message.hpp"
+#include "server/common/process_info.hpp"
 
 namespace simul::server {
 
@@ -38,9 +39,25 @@ std::chrono::milliseconds accept_backoff::failed(stats& st, service svc, std::st
   return wait;
 }
 
-void log_started(model_kind model, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics) {
+namespace {
+// Descriptors the server holds besides its connections: stdio, listeners, epoll, eventfds,
+// signalfd, metrics connections, /proc reads.
+constexpr std::uint64_t reserved_fds = 32;
+}  // namespace
+
+std::string fd_limit_warning(std::uint64_t max_fds, std::uint32_t max_connections) {
+  if (max_fds == 0 || max_fds >= max_connections + reserved_fds) return {};
+  return fmt::format(
+      "open-files limit is {} but limits.max_connections is {}: accepts will fail with EMFILE near {} "
+      "connections; raise the limit (ulimit -n, systemd LimitNOFILE=) to at least {} or lower "
+      "limits.max_connections",
+      max_fds, max_connections, max_fds > reserved_fds ? max_fds - reserved_fds : 0, max_connections + reserved_fds);
+}
+
+void log_started(const config& cfg, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics) {
   spdlog::info("simul-server {} ({}) model={} echo={} chat={} metrics={}", SIMUL_VERSION, SIMUL_GIT_SHA,
-               to_string(model), echo, chat, metrics);
+               to_string(cfg.model), echo, chat, metrics);
+  if (auto w = fd_limit_warning(process_max_fds(), cfg.limits.max_connections); !w.empty()) spdlog::warn("{}", w);
 }
 
 namespace {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "server/common/config.hpp"
 #include "server/common/logging.hpp"
 #include "server/common/models.hpp"
 #include "server/common/server.hpp"
@@ -44,8 +45,13 @@ class accept_backoff {
   log_limiter log_;
 };
 
-/// "simul-server VERSION (SHA) model=M echo=P chat=P metrics=P" (tests read the ports from it).
-void log_started(model_kind model, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics);
+/// "simul-server VERSION (SHA) model=M echo=P chat=P metrics=P" (tests read the ports from it),
+/// and a warning when the open-files limit cannot hold limits.max_connections.
+void log_started(const config& cfg, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics);
+
+/// The warning, if any, that the open-files limit `max_fds` (0 = unlimited) is too low for
+/// `max_connections` connections plus the server's own descriptors; empty when it is enough.
+std::string fd_limit_warning(std::uint64_t max_fds, std::uint32_t max_connections);
 
 /// A first SIGINT/SIGTERM: the drain begins.
 void log_drain_signal(int sig, std::chrono::milliseconds drain);

@@ -1,14 +1,13 @@
 // Prometheus exposition and the tiny HTTP/1.0 responder behind the metrics listener.
 #include "server/common/metrics.hpp"
 
-#include <dirent.h>
-#include <unistd.h>
-
 #include <cstdio>
+#include <sstream>
+#include <type_traits>
 
 #include <spdlog/spdlog.h>
-#include <fstream>
-#include <sstream>
+
+#include "server/common/process_info.hpp"
 
 namespace simul::server {
 
@@ -36,34 +35,7 @@ std::string_view to_string(disconnect_reason r) noexcept {
   return "unknown";
 }
 
-std::size_t process_rss_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::size_t pages = 0, resident = 0;
-  if (!(statm >> pages >> resident)) return 0;
-  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-}
-
-std::size_t process_threads() {
-  std::ifstream status("/proc/self/status");
-  std::string key;
-  std::size_t value = 0;
-  while (status >> key) {
-    if (key == "Threads:" && status >> value) return value;
-    status.ignore(4096, '\n');
-  }
-  return 0;
-}
-
 namespace {
-
-std::size_t process_open_fds() {
-  DIR* dir = opendir("/proc/self/fd");
-  if (!dir) return 0;
-  std::size_t n = 0;
-  while (readdir(dir)) ++n;
-  closedir(dir);
-  return n >= 3 ? n - 3 : 0;  // ".", ".." and the directory's own fd
-}
 
 void family(std::ostringstream& out, const char* name, const char* type, const char* help) {
   out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
@@ -101,9 +73,12 @@ std::string render_metrics(const stats& st, bool draining, model_kind model) {
     out << "simul_disconnects_total{reason=\"" << to_string(static_cast<disconnect_reason>(i)) << "\"} "
         << st.disconnects[i].get() << '\n';
 
-  auto single = [&](const char* name, const char* type, const char* help, std::uint64_t v) {
+  auto single = [&](const char* name, const char* type, const char* help, auto v) {
     family(out, name, type, help);
-    out << name << ' ' << v << '\n';
+    if constexpr (std::is_floating_point_v<decltype(v)>)
+      out << name << ' ' << fmt::format("{:.3f}", v) << '\n';  // seconds: no exponent, ms resolution
+    else
+      out << name << ' ' << static_cast<std::uint64_t>(v) << '\n';
   };
   single("simul_accept_errors_total", "counter", "accept() failures (EMFILE, ENFILE, ENOBUFS, ...).",
          st.accept_errors_total.get());
@@ -115,9 +90,15 @@ std::string render_metrics(const stats& st, bool draining, model_kind model) {
   single("simul_draining", "gauge", "1 while shutting down.", draining ? 1 : 0);
   family(out, "simul_info", "gauge", "Build and model.");
   out << "simul_info{version=\"" << SIMUL_VERSION << "\",model=\"" << to_string(model) << "\"} 1\n";
-  single("process_resident_memory_bytes", "gauge", "Resident set size.", process_rss_bytes());
-  single("process_open_fds", "gauge", "Open file descriptors.", process_open_fds());
-  single("process_threads", "gauge", "OS threads in the process.", process_threads());
+  const auto p = read_process_info();
+  single("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", p.cpu_seconds);
+  single("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
+         p.start_time_seconds);
+  single("process_max_fds", "gauge", "Maximum number of open file descriptors.", p.max_fds);
+  single("process_open_fds", "gauge", "Number of open file descriptors.", p.open_fds);
+  single("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", p.resident_bytes);
+  single("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", p.virtual_bytes);
+  single("process_threads", "gauge", "OS threads in the process.", p.threads);
   return out.str();
 }
 

@@ -39,10 +39,4 @@ std::string render_metrics(const stats& st, bool draining, model_kind model);
 void log_stats_line(const stats& st, std::uint64_t& last_in, std::uint64_t& last_out,
                     std::chrono::seconds interval);
 
-/// Resident set size of this process in bytes (from /proc/self/statm), 0 if unknown.
-std::size_t process_rss_bytes();
-
-/// Threads in this process (from /proc/self/status), 0 if unknown.
-std::size_t process_threads();
-
 }  // namespace simul::server

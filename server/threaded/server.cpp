@@ -97,7 +97,7 @@ void threaded_server::run(bool handle_signals) {
   }
   for (auto* l : {&echo_listener_, &chat_listener_, &metrics_listener_})
     if (l->fd >= 0) acceptors_.emplace_back([this, l] { acceptor(*l); });
-  log_started(cfg_.model, echo_port(), chat_port(), metrics_port());
+  log_started(cfg_, echo_port(), chat_port(), metrics_port());
 
   const auto interval = std::chrono::seconds(cfg_.log.stats_interval_seconds);
   auto next_stats = interval.count() > 0 ? steady_clock::now() + interval : steady_clock::time_point::max();

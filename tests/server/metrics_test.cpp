@@ -1,6 +1,9 @@
 // Integration tests of the metrics listener: Prometheus text, health and readiness.
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+
+#include <ctime>
 #include <regex>
 #include <sstream>
 
@@ -97,5 +100,30 @@ TEST_CASE("while draining, /readyz answers 503 and in-flight echo output is stil
     CHECK(got > 0);
     CHECK(got <= sent);
     srv.stop();
+  });
+}
+
+TEST_CASE("/metrics has the standard process_* metrics with their meanings") {
+  for_each_model([&](model_kind m) {
+    running_server srv(test_config(m));
+    auto body = http_get(srv.metrics_port(), "/metrics");
+    REQUIRE(body.rfind("HTTP/1.0 200 OK", 0) == 0);
+    CHECK(body.find("# TYPE process_cpu_seconds_total counter") != std::string::npos);
+    CHECK(metric(body, "process_cpu_seconds_total") >= 0);
+    // Started within the last hour (this test's own process), as seconds since the epoch.
+    const double now = static_cast<double>(std::time(nullptr));
+    const double start = metric(body, "process_start_time_seconds");
+    CHECK(start > now - 3600);
+    CHECK(start <= now + 1);
+    rlimit rl{};
+    REQUIRE(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+    CHECK(metric(body, "process_max_fds") == static_cast<double>(rl.rlim_cur));
+    const double open = metric(body, "process_open_fds");
+    CHECK(open > 3);
+    CHECK(open < static_cast<double>(rl.rlim_cur));
+    const double rss = metric(body, "process_resident_memory_bytes");
+    CHECK(rss > 1 << 20);
+    CHECK(metric(body, "process_virtual_memory_bytes") > rss);
+    CHECK(metric(body, "process_threads") >= 1);
   });
 }
