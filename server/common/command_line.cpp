@@ -16,6 +16,15 @@ std::string check_host_port(std::string& s) {
   return error;
 }
 
+// A port in base 10 (a leading zero is not octal): 0..65535, digits only.
+std::string check_port(std::string& s) {
+  if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos || std::stoul(s) > 65535)
+    return "must be a port number in base 10, 0..65535 (got " + s + ")";
+  return {};
+}
+
+std::uint16_t to_port(const std::string& s) { return static_cast<std::uint16_t>(std::stoul(s, nullptr, 10)); }
+
 }  // namespace
 
 command_line parse_command_line(int argc, char** argv) {
@@ -30,7 +39,7 @@ command_line parse_command_line(int argc, char** argv, std::ostream& out, std::o
       "(equal to config/server.yaml).",
       "simul-server"};
   std::string model, bind, log_level, log_format;
-  int echo_port = 0, chat_port = 0, metrics_port = 0;
+  std::string echo_port, chat_port, metrics_port;  // text: CLI11 would read "07007" as octal
   bool no_echo = false, no_chat = false, no_metrics = false;
 
   app.add_option("--config", cl.config_path, "YAML config file")->type_name("FILE");
@@ -41,9 +50,9 @@ command_line parse_command_line(int argc, char** argv, std::ostream& out, std::o
                       ->check(CLI::IsMember(model_choices).description(""))
                       ->type_name("MODEL");
   auto* o_bind = app.add_option("--bind", bind, "Address the listeners bind to")->type_name("ADDR");
-  auto port_option = [&](const char* name, int& port, const char* what) {
+  auto port_option = [&](const char* name, std::string& port, const char* what) {
     return app.add_option(name, port, std::string(what) + " port, 0..65535 (0 = any free port)")
-        ->check(CLI::Range(0, 65535).description(""))
+        ->check(CLI::Validator(check_port, ""))
         ->type_name("N");
   };
   auto* o_echo = port_option("--echo-port", echo_port, "Echo");
@@ -98,10 +107,9 @@ command_line parse_command_line(int argc, char** argv, std::ostream& out, std::o
   };
   if (from(o_model, "model")) cfg.model = *parse_model(model);
   if (from(o_bind, "bind")) cfg.bind = bind;
-  if (from(o_echo, "echo.port")) cfg.echo = {true, static_cast<std::uint16_t>(echo_port)};
-  if (from(o_chat, "chat.port")) cfg.chat = {true, static_cast<std::uint16_t>(chat_port)};
-  if (from(o_metrics, "metrics.port"))
-    cfg.metrics = {true, static_cast<std::uint16_t>(metrics_port)};
+  if (from(o_echo, "echo.port")) cfg.echo = {true, to_port(echo_port)};
+  if (from(o_chat, "chat.port")) cfg.chat = {true, to_port(chat_port)};
+  if (from(o_metrics, "metrics.port")) cfg.metrics = {true, to_port(metrics_port)};
   auto disable = [&](bool flag, listener_config& l, const char* key, const char* option) {
     if (!flag) return;
     l.enabled = false;

@@ -483,3 +483,19 @@ TEST_CASE("config: --version and --help print to stdout and exit 0") {
     CHECK(h.out.find(flag) != std::string::npos);
   }
 }
+
+TEST_CASE("config: ports on the command line are base 10; a leading zero is not octal, hex is refused") {
+  cli_run r = run_cli({"--echo-port", "07007", "--chat-port", "06667", "--metrics-port", "0"});
+  REQUIRE_FALSE(r.result.exit_now);
+  CHECK(r.result.cfg.echo.port == 7007);
+  CHECK(r.result.cfg.chat.port == 6667);
+  CHECK(r.result.cfg.metrics.port == 0);
+  for (const char* bad : {"0x1b5f", "65536", "-1", "7007.0", "", "123456"}) {
+    CAPTURE(bad);
+    cli_run e = run_cli({"--echo-port", bad});
+    CHECK(e.result.exit_now);
+    CHECK(e.result.exit_code == 2);
+    CHECK(e.err.find("--echo-port") != std::string::npos);
+    CHECK(e.err.find("base 10") != std::string::npos);
+  }
+}
