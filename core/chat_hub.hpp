@@ -99,6 +99,8 @@ class chat_hub {
   std::size_t connections() const noexcept;  // all connected clients, registered or not
 
   const hub_config& config() const noexcept { return config_; }
+  /// Replaces the MOTD (a config reload); clients see it at their next MOTD or registration.
+  void set_motd(std::string motd) { config_.motd = std::move(motd); }
 
  private:
   struct client;

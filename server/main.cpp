@@ -5,6 +5,7 @@
 #include <cstring>
 #include <exception>
 #include <iostream>
+#include <sstream>
 
 #include <spdlog/spdlog.h>
 
@@ -37,6 +38,15 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
+  }
+  if (!cl.config_path.empty()) {
+    // SIGHUP re-reads the file and re-applies the same flags, as at start-up.
+    srv->set_reloader([argc, argv] {
+      std::ostringstream out, err;
+      auto again = parse_command_line(argc, argv, out, err);
+      if (again.exit_now) throw config_error(err.str());
+      return again.cfg;
+    });
   }
   try {
     srv->run(true);

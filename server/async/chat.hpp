@@ -84,6 +84,9 @@ class async_chat {
   template <session_stream Stream>
   asio::awaitable<void> serve(chat_client<Stream>& s, std::span<char> scratch);
 
+  /// A new MOTD (a config reload).
+  void set_motd(std::string motd) { hub_.set_motd(std::move(motd)); }
+
   /// Tells every chat client "ERROR :Server shutting down" and starts flushing and closing them.
   void drain();
 

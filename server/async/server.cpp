@@ -11,6 +11,7 @@
 #include "server/async/chat.hpp"
 #include "server/async/session_scope.hpp"
 #include "server/common/lifecycle.hpp"
+#include "server/common/logging.hpp"
 #include "server/common/metrics.hpp"
 
 namespace simul::server {
@@ -28,7 +29,9 @@ async_server::async_server(const config& cfg) : cfg_(cfg), admission_(cfg_.limit
   if (cfg_.metrics.enabled) open_listener(metrics_acceptor_, service::metrics, cfg_.metrics.port);
 }
 
-async_server::~async_server() = default;
+async_server::~async_server() {
+  if (reload_thread_.joinable()) reload_thread_.join();
+}
 
 std::uint16_t async_server::port_of(const std::optional<tcp::acceptor>& a) {
   if (!a || !a->is_open()) return 0;
@@ -73,7 +76,7 @@ connection_list& async_server::list_of(service svc) noexcept {
 
 void async_server::run(bool handle_signals) {
   if (handle_signals) {
-    signals_.emplace(io_, SIGINT, SIGTERM);
+    signals_.emplace(io_, SIGINT, SIGTERM, SIGHUP);
     spawn(signal_watcher(), "signal watcher");
   }
   if (echo_acceptor_) spawn(listener(*echo_acceptor_, service::echo), "echo listener");
@@ -151,6 +154,10 @@ asio::awaitable<void> async_server::signal_watcher() {
   for (;;) {
     auto [ec, sig] = co_await signals_->async_wait(nothrow);
     if (ec) co_return;
+    if (sig == SIGHUP) {
+      reload();
+      continue;
+    }
     if (draining_) exit_on_second_signal(sig);
     log_drain_signal(sig, std::chrono::seconds(cfg_.drain_seconds));
     begin_drain();
@@ -158,8 +165,8 @@ asio::awaitable<void> async_server::signal_watcher() {
 }
 
 asio::awaitable<void> async_server::sweeper() {
-  const auto idle = std::chrono::seconds(cfg_.timeouts.idle_seconds);
   while (!stopped_) {
+    const auto idle = std::chrono::seconds(cfg_.timeouts.idle_seconds);  // a reload may change it
     sweep_timer_.expires_after(std::chrono::milliseconds(250));
     auto [ec] = co_await sweep_timer_.async_wait(nothrow);
     if (ec || stopped_) co_return;
@@ -178,6 +185,31 @@ asio::awaitable<void> async_server::stats_reporter() {
     if (ec || stopped_) co_return;
     log_stats_line(stats_, last_in, last_out, interval);
   }
+}
+
+void async_server::reload() {
+  if (reloading_) {
+    spdlog::info("reload: one is already in progress");
+    return;
+  }
+  reloading_ = true;
+  if (reload_thread_.joinable()) reload_thread_.join();
+  reload_thread_ = std::thread([this, running = cfg_] {
+    auto next = reload_config(reloader_, running, stats_);
+    asio::post(io_, [this, next = std::move(next)]() mutable {
+      reloading_ = false;
+      if (next) apply_config(std::move(*next));
+    });
+  });
+}
+
+void async_server::apply_config(config next) {
+  // Only run-time keys differ (merge_reload). Sessions read their settings when they start, so
+  // connections accepted from now on get the new SendQ, flood and timeout values.
+  cfg_ = std::move(next);
+  admission_.set_limits(cfg_.limits);
+  if (chat_) chat_->set_motd(cfg_.chat_service.motd);
+  apply_logging(cfg_.log);
 }
 
 void async_server::begin_drain() {

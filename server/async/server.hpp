@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
@@ -63,6 +64,9 @@ class async_server final : public server {
   asio::awaitable<void> stats_reporter();
   asio::awaitable<void> drain();
   void begin_drain();
+  /// SIGHUP: re-reads the config on a helper thread (file I/O stays off the loop), then applies it here.
+  void reload();
+  void apply_config(config next);
   void expire(connection_list& list, clock::duration timeout, clock::time_point now, disconnect_reason why);
 
   // State the coroutine frames point at: declared before io_ so it outlives the frames,
@@ -76,6 +80,8 @@ class async_server final : public server {
   std::unique_ptr<async_chat> chat_;
   bool draining_ = false;
   bool stopped_ = false;
+  bool reloading_ = false;
+  std::thread reload_thread_;  // the last reload's reader; joined by the next one or the destructor
   // Scratch space for one read at a time; no connection keeps a buffer while it is idle.
   std::array<char, 64 * 1024> scratch_{};
 

@@ -21,7 +21,7 @@ std::string_view admission::admit(std::string_view address) {
 
 void admission::release(std::string_view address) {
   if (open_ > 0) --open_;
-  if (max_per_ip_ == 0) return;
+  // Looked up even with the per-address limit off: a reload may have turned it off meanwhile.
   if (auto it = per_ip_.find(address); it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
 }
 

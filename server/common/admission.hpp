@@ -16,7 +16,13 @@ namespace simul::server {
 
 class admission {
  public:
-  explicit admission(const core::limits& l) : max_total_(l.max_connections), max_per_ip_(l.max_connections_per_ip) {}
+  explicit admission(const core::limits& l) { set_limits(l); }
+
+  /// New limits (a config reload): they apply to the next admit(); nobody is closed for them.
+  void set_limits(const core::limits& l) noexcept {
+    max_total_ = l.max_connections;
+    max_per_ip_ = l.max_connections_per_ip;
+  }
 
   /// Counts a new connection from `address` and returns an empty view, or returns why it is
   /// refused ("too many connections", "too many connections from your address") and counts nothing.
@@ -40,8 +46,8 @@ class admission {
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
 
-  std::uint32_t max_total_;
-  std::uint32_t max_per_ip_;  // 0 = off
+  std::uint32_t max_total_ = 0;
+  std::uint32_t max_per_ip_ = 0;  // 0 = off
   std::size_t open_ = 0;
   std::unordered_map<std::string, std::uint32_t, hash, std::equal_to<>> per_ip_;  // only while non-zero
 };

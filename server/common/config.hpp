@@ -87,6 +87,9 @@ config parse_config_text(const std::string& yaml, const std::string& name,
 /// The effective config as YAML with the same keys as config/server.yaml.
 std::string to_yaml(const config& cfg);
 
+/// Every key of the key table with its value as YAML text, in the order of config/server.yaml.
+std::vector<std::pair<std::string, std::string>> config_values(const config& cfg);
+
 /// What the command line asked for.
 struct command_line {
   config cfg;

@@ -3,6 +3,7 @@
 // the same config.
 #include <concepts>
 #include <utility>
+#include <vector>
 
 #include "server/common/config.hpp"
 #include "server/common/config_fields.hpp"
@@ -12,9 +13,10 @@ namespace {
 
 using namespace config_detail;
 
+// Collects every key's value as it is written in YAML.
 class writer {
  public:
-  std::string text = "# simul-server effective configuration\n";
+  std::vector<std::pair<std::string, std::string>> values;
 
   void operator()(std::string_view key, bool v) { line(key, v ? "true" : "false"); }
   template <std::unsigned_integral T>
@@ -28,18 +30,7 @@ class writer {
   void operator()(std::string_view key, model_kind m) { line(key, std::string(to_string(m))); }
 
  private:
-  void line(std::string_view key, const std::string& value) {
-    auto dot = key.find('.');
-    std::string_view section = dot == std::string_view::npos ? "" : key.substr(0, dot);
-    if (section != section_) {
-      section_ = section;
-      if (!section.empty()) text += std::string(section) + ":\n";
-    }
-    text += section.empty() ? "" : "  ";
-    text += key.substr(dot == std::string_view::npos ? 0 : dot + 1);
-    text += ": " + value + "\n";
-  }
-  std::string section_;
+  void line(std::string_view key, std::string value) { values.emplace_back(key, std::move(value)); }
 };
 
 }  // namespace
@@ -48,9 +39,26 @@ std::string to_yaml(const config& cfg) {
   config shown = cfg;
   // The file is named, not inlined: loading the output reads it again (motd_file is absolute).
   if (!shown.chat_service.motd_file.empty()) shown.chat_service.motd.clear();
+  std::string text = "# simul-server effective configuration\n";
+  std::string_view section_now;
+  for (const auto& [key, value] : config_values(shown)) {
+    auto dot = key.find('.');
+    std::string_view section = dot == std::string::npos ? std::string_view() : std::string_view(key).substr(0, dot);
+    if (section != section_now) {
+      section_now = section;
+      if (!section.empty()) text += std::string(section) + ":\n";
+    }
+    text += section.empty() ? "" : "  ";
+    text += key.substr(dot == std::string::npos ? 0 : dot + 1);
+    text += ": " + value + "\n";
+  }
+  return text;
+}
+
+std::vector<std::pair<std::string, std::string>> config_values(const config& cfg) {
   writer w;
-  visit_fields(std::as_const(shown), w);
-  return w.text;
+  visit_fields(cfg, w);
+  return std::move(w.values);
 }
 
 }  // namespace simul::server

@@ -35,6 +35,14 @@ class json_message_flag final : public spdlog::custom_flag_formatter {
 
 void setup_logging(const log_config& cfg) {
   auto logger = std::make_shared<spdlog::logger>("simul", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(std::move(logger));
+  apply_logging(cfg);
+}
+
+void apply_logging(const log_config& cfg) {
+  // The logger stays; its formatter and level change (both thread-safe in spdlog), so threads
+  // logging meanwhile never see a logger replaced under them.
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   if (cfg.format == "json") {
     formatter->add_flag<json_message_flag>('*').set_pattern(
@@ -42,10 +50,9 @@ void setup_logging(const log_config& cfg) {
   } else {
     formatter->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   }
+  auto logger = spdlog::default_logger();
   logger->set_formatter(std::move(formatter));
   logger->set_level(spdlog::level::from_str(cfg.level));
-  logger->flush_on(spdlog::level::warn);
-  spdlog::set_default_logger(std::move(logger));
 }
 
 bool log_limiter::allow(std::uint64_t& suppressed) {

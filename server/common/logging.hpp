@@ -11,6 +11,9 @@ namespace simul::server {
 /// Installs the default logger: stderr, level and format from cfg. Call once, before any thread.
 void setup_logging(const log_config& cfg);
 
+/// Changes the default logger's level and format (a SIGHUP reload). Any thread.
+void apply_logging(const log_config& cfg);
+
 /// Lets one message through per interval and counts the ones it held back. Not thread-safe:
 /// one per thread or under the caller's lock.
 class log_limiter {

@@ -87,6 +87,9 @@ std::string render_metrics(const stats& st, bool draining, model_kind model) {
   single("simul_chat_users", "gauge", "Registered chat users.", st.chat_users.get());
   single("simul_chat_rooms", "gauge", "Chat rooms with members.", st.chat_rooms.get());
   single("simul_connection_threads", "gauge", "Connection threads (threaded model).", st.threads.get());
+  family(out, "simul_config_reloads_total", "counter", "SIGHUP config reloads, by result.");
+  out << "simul_config_reloads_total{result=\"applied\"} " << st.reloads_total.get() << '\n';
+  out << "simul_config_reloads_total{result=\"failed\"} " << st.reload_failures_total.get() << '\n';
   single("simul_draining", "gauge", "1 while shutting down.", draining ? 1 : 0);
   family(out, "simul_info", "gauge", "Build and model.");
   out << "simul_info{version=\"" << SIMUL_VERSION << "\",model=\"" << to_string(model) << "\"} 1\n";

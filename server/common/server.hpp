@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "server/common/config.hpp"
+#include "server/common/reload.hpp"
 #include "server/common/stats.hpp"
 
 namespace simul::server {
@@ -33,6 +34,13 @@ class server {
   virtual std::uint16_t metrics_port() const = 0;
 
   virtual const stats& counters() const = 0;
+
+  /// How SIGHUP re-reads the configuration (main() re-parses its command line). Without one,
+  /// SIGHUP is logged and ignored. Call before run().
+  void set_reloader(config_reloader r) { reloader_ = std::move(r); }
+
+ protected:
+  config_reloader reloader_;
 };
 
 /// Creates the configured model and binds its listeners. Throws startup_error.

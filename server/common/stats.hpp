@@ -44,6 +44,8 @@ struct stats {
   counter chat_users;       // gauge: registered chat users
   counter chat_rooms;       // gauge: rooms with members
   counter threads;          // gauge: connection threads (threaded model)
+  counter reloads_total;           // SIGHUP reloads applied
+  counter reload_failures_total;   // SIGHUP reloads refused (invalid file): the old config runs on
 
   service_stats& of(service s) noexcept { return services[static_cast<std::size_t>(s)]; }
   const service_stats& of(service s) const noexcept { return services[static_cast<std::size_t>(s)]; }

@@ -68,12 +68,12 @@ struct threaded_chat::session {
 };
 
 threaded_chat::threaded_chat(const config& cfg, stats& st, thread_spawner& threads, int drain_fd)
-    : cfg_(cfg), stats_(st), threads_(threads), drain_fd_(drain_fd), hub_(make_hub_config(cfg)) {}
+    : stats_(st), threads_(threads), drain_fd_(drain_fd), hub_(make_hub_config(cfg)) {}
 
 threaded_chat::~threaded_chat() = default;
 
 void threaded_chat::serve(threaded_conn& conn) {
-  session s(conn, cfg_, next_id_.fetch_add(1, std::memory_order_relaxed), clock::now());
+  session s(conn, *conn.cfg, next_id_.fetch_add(1, std::memory_order_relaxed), clock::now());
   pthread_t writer_thread{};
   if (auto ec = threads_.start([this, &s] { writer(s); }, &writer_thread)) {
     refuse(conn, ec);
@@ -202,7 +202,7 @@ void threaded_chat::reader(session& s) {
   using step = core::flood_gate::status;
   auto& st = stats_.of(service::chat);
   const int fd = s.conn.fd;
-  const auto max_backlog = cfg_.limits.flood_max_backlog_bytes;
+  const auto max_backlog = s.conn.cfg->limits.flood_max_backlog_bytes;
   char buf[read_buffer_bytes];
   bool watch_drain = true;
 
@@ -370,6 +370,11 @@ void threaded_chat::writer(session& s) {
   // Everything is handed to the kernel: close our side, and end the reader's wait too (a
   // closing reader waits for this, as the async reader's flush wait ends with its writer).
   ::shutdown(fd, SHUT_RDWR);
+}
+
+void threaded_chat::set_motd(std::string motd) {
+  std::lock_guard hub(hub_mu_);
+  hub_.set_motd(std::move(motd));
 }
 
 void threaded_chat::drain() {

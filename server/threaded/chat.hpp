@@ -35,6 +35,9 @@ class threaded_chat {
   /// its reader; starts and joins the writer. Without a writer thread the client is refused.
   void serve(threaded_conn& conn);
 
+  /// A new MOTD (a config reload). Any thread.
+  void set_motd(std::string motd);
+
   /// Tells every chat client "ERROR :Server shutting down" and marks it closing: writers flush
   /// and close; readers stop reading once woken by the drain eventfd. Any thread; idempotent.
   void drain();
@@ -54,7 +57,6 @@ class threaded_chat {
   void stop_locked(session& s, disconnect_reason why);  // and the session's mutex; no QUIT
   void refuse(threaded_conn& conn, const std::error_code& why);
 
-  const config& cfg_;
   stats& stats_;
   thread_spawner& threads_;
   const int drain_fd_;

@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/common/lifecycle.hpp"
+#include "server/common/logging.hpp"
 #include "server/common/metrics.hpp"
 #include "server/threaded/chat.hpp"
 #include "server/threaded/socket.hpp"
@@ -50,7 +51,8 @@ class threaded_server::conn_guard {
 };
 
 threaded_server::threaded_server(const config& cfg)
-    : cfg_(cfg), threads_(std::size_t{cfg.threaded_stack_kib} * 1024, stats_.threads), admission_(cfg_.limits) {
+    : cfg_(cfg), threads_(std::size_t{cfg.threaded_stack_kib} * 1024, stats_.threads), admission_(cfg_.limits),
+      current_(std::make_shared<const config>(cfg)) {
   try {
     drain_fd_ = make_eventfd();
     stop_fd_ = make_eventfd();
@@ -91,6 +93,7 @@ void threaded_server::run(bool handle_signals) {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     sig_fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sig_fd < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
@@ -104,8 +107,9 @@ void threaded_server::run(bool handle_signals) {
   auto drain_deadline = steady_clock::time_point::max();
   std::uint64_t last_in = 0, last_out = 0;
   auto start_drain = [&] {
+    const auto drain = std::chrono::seconds(current_config()->drain_seconds);
     begin_drain();
-    drain_deadline = steady_clock::now() + std::chrono::seconds(cfg_.drain_seconds);
+    drain_deadline = steady_clock::now() + drain;
   };
   for (;;) {
     const bool draining = draining_.load();
@@ -121,9 +125,13 @@ void threaded_server::run(bool handle_signals) {
       signalfd_siginfo info{};
       if (::read(sig_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
         const int sig = static_cast<int>(info.ssi_signo);
-        if (draining_.load()) exit_on_second_signal(sig);
-        log_drain_signal(sig, std::chrono::seconds(cfg_.drain_seconds));
-        start_drain();
+        if (sig == SIGHUP) {
+          reload();
+        } else {
+          if (draining_.load()) exit_on_second_signal(sig);
+          log_drain_signal(sig, std::chrono::seconds(current_config()->drain_seconds));
+          start_drain();
+        }
       }
     }
     if ((fds[0].revents & POLLIN) && !draining) start_drain();
@@ -191,6 +199,7 @@ std::unique_ptr<threaded_conn> threaded_server::admit(int fd, service svc) {
     std::lock_guard lock(reg_mu_);
     if (svc != service::metrics) reason = admission_.admit(c->address);
     if (reason.empty()) conns_.insert(c.get());
+    c->cfg = current_;
   }
   if (reason.empty()) {
     stats_.of(svc).connections.add();
@@ -256,6 +265,24 @@ void threaded_server::release(threaded_conn& c) {
 
 void threaded_server::chat_session(threaded_conn& c) { chat_->serve(c); }
 
+std::shared_ptr<const config> threaded_server::current_config() const {
+  std::lock_guard lock(reg_mu_);
+  return current_;
+}
+
+void threaded_server::reload() {
+  auto next = reload_config(reloader_, *current_config(), stats_);
+  if (!next) return;
+  auto fresh = std::make_shared<const config>(std::move(*next));
+  {
+    std::lock_guard lock(reg_mu_);
+    admission_.set_limits(fresh->limits);
+    current_ = fresh;
+  }
+  if (chat_) chat_->set_motd(fresh->chat_service.motd);
+  apply_logging(fresh->log);
+}
+
 void threaded_server::begin_drain() {
   if (draining_.exchange(true)) return;
   // Chat first: every session is marked closing before its reader is woken below.
@@ -287,7 +314,7 @@ std::size_t threaded_server::open_connections() const {
 
 void threaded_server::finish() {
   if (auto left = open_connections(); left > 0) {
-    log_drain_deadline(left, std::chrono::seconds(cfg_.drain_seconds));
+    log_drain_deadline(left, std::chrono::seconds(current_config()->drain_seconds));
     shut_down_sockets(false);
   }
   signal_eventfd(stop_fd_);  // the metrics listener too

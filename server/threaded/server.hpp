@@ -36,6 +36,7 @@ struct threaded_conn {
   std::string address;                     // peer address: the per-IP key and the chat host
   std::atomic<bool> hard_closed{false};    // the drain deadline shut the socket down
   std::atomic<bool> busy{false};           // echo: mid-write (the drain lets it finish)
+  std::shared_ptr<const config> cfg;       // the configuration when it was accepted (reloads make new ones)
 
   /// Decides why the connection ends and counts it in the disconnect counters: the first
   /// decision counts, later ones do nothing. By the owning thread (chat: under the session's
@@ -90,11 +91,13 @@ class threaded_server final : public server {
   void chat_session(threaded_conn& c);
 
   void begin_drain();
+  void reload();  // SIGHUP, on the control thread
+  std::shared_ptr<const config> current_config() const;
   void shut_down_sockets(bool include_metrics);
   std::size_t open_connections() const;
   void finish();
 
-  config cfg_;
+  const config cfg_;  // as started: read by every thread; a reload changes current_, never this
   stats stats_;
   thread_spawner threads_;
   std::atomic<bool> draining_{false};
@@ -117,6 +120,7 @@ class threaded_server final : public server {
   mutable std::mutex reg_mu_;
   std::unordered_set<threaded_conn*> conns_;  // guarded by reg_mu_
   admission admission_;                       // echo + chat; guarded by reg_mu_
+  std::shared_ptr<const config> current_;     // what new connections get; guarded by reg_mu_
 };
 
 }  // namespace simul::server

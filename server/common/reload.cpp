@@ -1,0 +1,66 @@
+// Config reload on SIGHUP: which keys apply at run time, and the log of what changed.
+#include "server/common/reload.hpp"
+
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+namespace simul::server {
+
+bool reloadable(std::string_view key) noexcept {
+  if (key == "limits.max_line_bytes") return false;  // the framers and ISUPPORT of live clients
+  for (std::string_view prefix : {"limits.", "timeouts."})
+    if (key.substr(0, prefix.size()) == prefix) return true;
+  for (std::string_view k : {"chat.motd", "chat.motd_file", "log.level", "log.format", "shutdown.drain_seconds"})
+    if (key == k) return true;
+  return false;
+}
+
+config merge_reload(const config& running, const config& next, config_change& change) {
+  change = {};
+  const auto before = config_values(running);
+  const auto after = config_values(next);
+  for (std::size_t i = 0; i < before.size() && i < after.size(); ++i) {
+    if (before[i].second == after[i].second) continue;
+    (reloadable(before[i].first) ? change.applied : change.restart).push_back(before[i].first);
+  }
+  config merged = running;
+  const auto max_line = merged.limits.max_line_bytes;
+  merged.limits = next.limits;
+  merged.limits.max_line_bytes = max_line;
+  merged.timeouts = next.timeouts;
+  merged.chat_service.motd = next.chat_service.motd;
+  merged.chat_service.motd_file = next.chat_service.motd_file;
+  merged.log.level = next.log.level;
+  merged.log.format = next.log.format;
+  merged.drain_seconds = next.drain_seconds;
+  return merged;
+}
+
+std::optional<config> reload_config(const config_reloader& reloader, const config& running, stats& st) {
+  if (!reloader) {
+    spdlog::warn("reload: SIGHUP ignored: no config file to reload");
+    return std::nullopt;
+  }
+  config next;
+  try {
+    next = reloader();
+  } catch (const std::exception& e) {
+    st.reload_failures_total.add();
+    spdlog::error("reload failed, keeping the running config: {}", e.what());
+    return std::nullopt;
+  }
+  config_change change;
+  config merged = merge_reload(running, next, change);
+  std::map<std::string, std::string, std::less<>> old_values, new_values;
+  for (auto& [k, v] : config_values(running)) old_values[k] = v;
+  for (auto& [k, v] : config_values(next)) new_values[k] = v;
+  for (const auto& k : change.applied) spdlog::info("reload: {}: {} -> {}", k, old_values[k], new_values[k]);
+  for (const auto& k : change.restart)
+    spdlog::warn("reload: {}: {} -> {} needs a restart; still {}", k, old_values[k], new_values[k], old_values[k]);
+  spdlog::info("reload: {} key(s) applied, {} need a restart", change.applied.size(), change.restart.size());
+  st.reloads_total.add();
+  return merged;
+}
+
+}  // namespace simul::server
