@@ -124,6 +124,7 @@ asio::awaitable<void> async_chat::reader(chat_client<Stream>& s, std::span<char>
       return false;
     }
     st.bytes_in_total.add(n);
+    s.bytes_in += n;
     s.gate.feed(std::string_view(scratch.data(), n));
     return true;
   };
@@ -217,6 +218,7 @@ asio::awaitable<void> async_chat::writer(chat_client<Stream>& s) {
         break;
       }
       st.bytes_out_total.add(written);
+      s.bytes_out += written;
       s.queue.consume(written, clock::now());
       // Fairness between clients: at most one batch per turn, as a completed async write.
       if (!s.queue.empty()) co_await asio::post(s.stream.get_executor(), asio::use_awaitable);
@@ -234,6 +236,12 @@ asio::awaitable<void> async_chat::writer(chat_client<Stream>& s) {
   s.stream.shutdown(asio::socket_base::shutdown_send, ec);
   s.writer_done = true;
   s.pause.cancel();
+}
+
+std::uint64_t async_chat::queued_bytes() const noexcept {
+  std::uint64_t n = 0;
+  for (const auto& [id, s] : sessions_) n += s->queue.bytes();
+  return n;
 }
 
 void async_chat::drain() {

@@ -84,6 +84,9 @@ class async_chat {
   template <session_stream Stream>
   asio::awaitable<void> serve(chat_client<Stream>& s, std::span<char> scratch);
 
+  /// Chat output queued and not yet written, over every client.
+  std::uint64_t queued_bytes() const noexcept;
+
   /// A new MOTD (a config reload).
   void set_motd(std::string motd) { hub_.set_motd(std::move(motd)); }
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include <asio/error.hpp>
@@ -48,6 +49,8 @@ class connection {
 
   bool busy = false;  // mid-write: a drain lets it finish
   clock::time_point last_active{};
+  std::uint64_t bytes_in = 0;   // for the close's debug line
+  std::uint64_t bytes_out = 0;
 
  protected:
   /// What stopping means for this kind of session (cancel its waits, drop its queue, ...).

@@ -25,6 +25,7 @@ asio::awaitable<void> async_server::echo_session(Stream stream, std::string addr
     }
     echo_conns_.touch(conn, clock::now());
     st.bytes_in_total.add(n);
+    conn.bytes_in += n;
     std::size_t written = stream.write_some(asio::buffer(scratch_.data(), n), ec);
     if (ec == asio::error::would_block) written = 0, ec = {};
     if (written < n && !ec) {
@@ -46,6 +47,7 @@ asio::awaitable<void> async_server::echo_session(Stream stream, std::string addr
       conn.busy = false;
     }
     st.bytes_out_total.add(written);
+    conn.bytes_out += written;
     if (ec) {
       conn.decide(disconnect_reason::error);  // unless stopped before: the first reason counts
       break;

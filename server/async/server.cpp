@@ -95,7 +95,7 @@ void async_server::request_shutdown() {
 bool async_server::admit(tcp::socket& socket, service svc, std::string& address) {
   if (svc == service::metrics) return true;
   asio::error_code ec;
-  if (admission_.per_address()) {
+  if (admission_.per_address() || logging_connections()) {
     auto remote = socket.remote_endpoint(ec);
     if (ec) return false;  // already gone
     address = remote.address().to_string();
@@ -242,8 +242,9 @@ asio::awaitable<void> async_server::drain() {
   if (chat_) chat_->drain();
   // Wait for the last connection to close (its scope cancels the timer) or for the deadline.
   if (echo_conns_.size() + chat_conns_.size() > 0) co_await drained_.async_wait(nothrow);
-  if (auto left = echo_conns_.size() + chat_conns_.size(); left > 0) {
-    log_drain_deadline(left, limit);
+  const auto left = echo_conns_.size() + chat_conns_.size();
+  if (left > 0) {
+    log_drain_deadline(left, chat_ ? chat_->queued_bytes() : 0, limit);
     for (auto* list : {&echo_conns_, &chat_conns_})
       while (auto* c = list->front()) {
         list->remove(*c);
@@ -258,7 +259,7 @@ asio::awaitable<void> async_server::drain() {
   sweep_timer_.cancel();
   stats_timer_.cancel();
   if (signals_) signals_->cancel(ec);
-  log_drain_complete();
+  log_drain_complete(left);
   io_.stop();
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "server/async/server.hpp"
+#include "server/common/lifecycle.hpp"
 
 namespace simul::server {
 
@@ -14,8 +15,9 @@ class async_server::session_scope {
  public:
   session_scope(async_server& srv, service svc, connection& c, std::string address)
       : srv_(srv), svc_(svc), c_(c), address_(std::move(address)) {
-    c_.last_active = clock::now();
+    c_.last_active = started_ = clock::now();
     srv_.list_of(svc_).push_back(c_);
+    if (svc_ != service::metrics && logging_connections()) log_accepted(svc_, address_);
     srv_.stats_.of(svc_).connections.add();
     srv_.stats_.of(svc_).connections_total.add();
   }
@@ -24,6 +26,8 @@ class async_server::session_scope {
     srv_.stats_.of(svc_).connections.sub();
     if (svc_ == service::metrics) return;
     srv_.stats_.disconnected(c_.reason());
+    if (logging_connections())
+      log_closed(svc_, address_, clock::now() - started_, c_.bytes_in, c_.bytes_out, c_.reason());
     srv_.admission_.release(address_);
     if (srv_.draining_ && srv_.echo_conns_.size() + srv_.chat_conns_.size() == 0) srv_.drained_.cancel();
   }
@@ -35,6 +39,7 @@ class async_server::session_scope {
   service svc_;
   connection& c_;
   std::string address_;
+  clock::time_point started_;
 };
 
 }  // namespace simul::server

@@ -18,7 +18,22 @@ std::string refusal_line(service svc, std::string_view reason) {
 void count_refusal(stats& st, service svc, std::string_view reason) {
   st.of(svc).rejected_total.add();
   st.disconnected(disconnect_reason::rejected);
-  spdlog::debug("{}: rejected a connection: {}", to_string(svc), reason);
+  thread_local log_limiter limiter;
+  std::uint64_t held = 0;
+  if (limiter.allow(held)) spdlog::info("{}: refused a connection: {} ({} more refusals held back)", to_string(svc), reason, held);
+}
+
+bool logging_connections() noexcept { return spdlog::should_log(spdlog::level::debug); }
+
+void log_accepted(service svc, std::string_view peer) {
+  spdlog::debug("{}: accepted a connection from {}", to_string(svc), peer.empty() ? "?" : peer);
+}
+
+void log_closed(service svc, std::string_view peer, std::chrono::steady_clock::duration lasted, std::uint64_t bytes_in,
+                std::uint64_t bytes_out, disconnect_reason why) {
+  spdlog::debug("{}: closed the connection from {} after {:.3f} s: {} B in, {} B out, reason {}", to_string(svc),
+                peer.empty() ? "?" : peer, std::chrono::duration<double>(lasted).count(), bytes_in, bytes_out,
+                to_string(why));
 }
 
 startup_error listener_error(service svc, const std::string& bind, std::uint16_t port, std::string_view why) {
@@ -77,10 +92,16 @@ void exit_on_second_signal(int sig) {
   std::_Exit(1);
 }
 
-void log_drain_deadline(std::size_t left, std::chrono::milliseconds drain) {
-  spdlog::warn("drain: {} connections still open after {}; closing them", left, show_duration(drain));
+void log_drain_deadline(std::size_t left, std::uint64_t unsent, std::chrono::milliseconds drain) {
+  spdlog::warn("drain: {} connections still open after {}; closing them, {} queued bytes unsent", left,
+               show_duration(drain), unsent);
 }
 
-void log_drain_complete() { spdlog::info("drain complete"); }
+void log_drain_complete(std::size_t closed_at_deadline) {
+  if (closed_at_deadline == 0)
+    spdlog::info("drain complete: every connection closed cleanly");
+  else
+    spdlog::warn("drain complete: {} connections were closed at the deadline", closed_at_deadline);
+}
 
 }  // namespace simul::server

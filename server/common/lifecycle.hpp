@@ -21,8 +21,18 @@ namespace simul::server {
 /// line, built by core's formatter), "error: <reason>" on echo.
 std::string refusal_line(service svc, std::string_view reason);
 
-/// Counts a refused connection (rejected_total, disconnects{reason="rejected"}) and logs it at debug.
+/// Counts a refused connection (rejected_total, disconnects{reason="rejected"}) and logs it at
+/// info, at most once a second per thread (with the number held back).
 void count_refusal(stats& st, service svc, std::string_view reason);
+
+/// Per-connection events, logged at debug: the accept, and the close with its duration, bytes
+/// and reason. `peer` is the client's address.
+void log_accepted(service svc, std::string_view peer);
+void log_closed(service svc, std::string_view peer, std::chrono::steady_clock::duration lasted, std::uint64_t bytes_in,
+                std::uint64_t bytes_out, disconnect_reason why);
+
+/// Whether per-connection events are logged (the peer's address is worth looking up).
+bool logging_connections() noexcept;
 
 /// The start-up error for a listener that could not be opened, e.g.
 /// "chat listener 127.0.0.1:6667: address already in use".
@@ -59,10 +69,12 @@ void log_drain_signal(int sig, std::chrono::milliseconds drain);
 /// A second signal during the drain: the process exits at once, status 1.
 [[noreturn]] void exit_on_second_signal(int sig);
 
-/// The end of the drain: `left` connections were still open at its deadline and are closed now.
-void log_drain_deadline(std::size_t left, std::chrono::milliseconds drain);
+/// The drain's deadline came with `left` connections still open; they are closed now, and the
+/// chat output still queued for them (`unsent` bytes) is dropped.
+void log_drain_deadline(std::size_t left, std::uint64_t unsent, std::chrono::milliseconds drain);
 
-/// The last line of a drain.
-void log_drain_complete();
+/// The last line of a drain: "drain complete: every connection closed cleanly", or how many
+/// were closed at the deadline.
+void log_drain_complete(std::size_t closed_at_deadline);
 
 }  // namespace simul::server

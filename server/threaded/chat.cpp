@@ -212,6 +212,7 @@ void threaded_chat::reader(session& s) {
       ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
       if (n > 0) {
         st.bytes_in_total.add(static_cast<std::size_t>(n));
+        s.conn.bytes_in += static_cast<std::size_t>(n);
         s.gate.feed(std::string_view(buf, static_cast<std::size_t>(n)));
         continue;
       }
@@ -332,7 +333,10 @@ void threaded_chat::writer(session& s) {
     }
     lock.lock();
     s.writing = false;
-    if (w > 0) st.bytes_out_total.add(static_cast<std::size_t>(w));
+    if (w > 0) {
+      st.bytes_out_total.add(static_cast<std::size_t>(w));
+      s.conn.bytes_out += static_cast<std::size_t>(w);
+    }
     if (s.killed) {
       s.queue.clear();  // the killer left it to us
       break;
@@ -370,6 +374,16 @@ void threaded_chat::writer(session& s) {
   // Everything is handed to the kernel: close our side, and end the reader's wait too (a
   // closing reader waits for this, as the async reader's flush wait ends with its writer).
   ::shutdown(fd, SHUT_RDWR);
+}
+
+std::uint64_t threaded_chat::queued_bytes() {
+  std::lock_guard hub(hub_mu_);
+  std::uint64_t n = 0;
+  for (auto& [id, s] : sessions_) {
+    std::lock_guard lock(s->mu);
+    n += s->queue.bytes();
+  }
+  return n;
 }
 
 void threaded_chat::set_motd(std::string motd) {

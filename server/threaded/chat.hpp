@@ -35,6 +35,9 @@ class threaded_chat {
   /// its reader; starts and joins the writer. Without a writer thread the client is refused.
   void serve(threaded_conn& conn);
 
+  /// Chat output queued and not yet written, over every client. Any thread.
+  std::uint64_t queued_bytes();
+
   /// A new MOTD (a config reload). Any thread.
   void set_motd(std::string motd);
 

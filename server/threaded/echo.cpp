@@ -34,6 +34,7 @@ void threaded_server::echo_session(threaded_conn& c) {
       break;
     }
     st.bytes_in_total.add(static_cast<std::size_t>(n));
+    c.bytes_in += static_cast<std::size_t>(n);
     std::size_t written = 0;
     c.busy.store(true);
     while (written < static_cast<std::size_t>(n)) {
@@ -50,6 +51,7 @@ void threaded_server::echo_session(threaded_conn& c) {
     }
     c.busy.store(false);
     st.bytes_out_total.add(written);
+    c.bytes_out += written;
     if (written < static_cast<std::size_t>(n)) break;
   }
   if (draining_.load() && why != disconnect_reason::idle) why = disconnect_reason::shutdown;

@@ -203,6 +203,7 @@ std::unique_ptr<threaded_conn> threaded_server::admit(int fd, service svc) {
   }
   if (reason.empty()) {
     stats_.of(svc).connections.add();
+    if (svc != service::metrics && logging_connections()) log_accepted(svc, c->address);
     return c;
   }
   // Counted first: a client that reads the reason also sees the count. Then one line saying
@@ -250,6 +251,8 @@ void threaded_server::release(threaded_conn& c) {
   // Counted before the close: a client that sees the close also sees the counters move.
   stats_.of(c.svc).connections.sub();
   c.decide(stats_, disconnect_reason::client);  // EOF, unless the session decided otherwise
+  if (c.svc != service::metrics && logging_connections())
+    log_closed(c.svc, c.address, steady_clock::now() - c.started, c.bytes_in, c.bytes_out, c.reason());
   {
     std::lock_guard lock(reg_mu_);
     conns_.erase(&c);
@@ -313,8 +316,9 @@ std::size_t threaded_server::open_connections() const {
 }
 
 void threaded_server::finish() {
-  if (auto left = open_connections(); left > 0) {
-    log_drain_deadline(left, std::chrono::seconds(current_config()->drain_seconds));
+  const auto left = open_connections();
+  if (left > 0) {
+    log_drain_deadline(left, chat_ ? chat_->queued_bytes() : 0, std::chrono::seconds(current_config()->drain_seconds));
     shut_down_sockets(false);
   }
   signal_eventfd(stop_fd_);  // the metrics listener too
@@ -322,7 +326,7 @@ void threaded_server::finish() {
   acceptors_.clear();
   shut_down_sockets(true);
   threads_.wait_idle();
-  log_drain_complete();
+  log_drain_complete(left);
 }
 
 }  // namespace simul::server

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,9 @@ struct threaded_conn {
   std::atomic<bool> hard_closed{false};    // the drain deadline shut the socket down
   std::atomic<bool> busy{false};           // echo: mid-write (the drain lets it finish)
   std::shared_ptr<const config> cfg;       // the configuration when it was accepted (reloads make new ones)
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::uint64_t bytes_in = 0;   // by the reading thread; for the close's debug line
+  std::uint64_t bytes_out = 0;  // by the writing thread (chat: the writer, joined before the close)
 
   /// Decides why the connection ends and counts it in the disconnect counters: the first
   /// decision counts, later ones do nothing. By the owning thread (chat: under the session's

@@ -1,0 +1,88 @@
+// What the server logs about connections: accept and close at debug, refusals at info.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include "tests/server/test_support.hpp"
+
+using namespace simul::test;
+
+TEST_CASE("at debug every connection's accept and close are logged with peer, duration, bytes and reason") {
+  for_each_model([&](model_kind m) {
+    server_process p({"--model", model_name(m), "--echo-port", "0", "--chat-port", "0", "--metrics-port", "0",
+                      "--log-level", "debug"});
+    REQUIRE(p.wait_ready());
+    {
+      client c(p.echo_port);
+      c.send("hello\n");
+      REQUIRE(c.recv_line() == std::optional<std::string>("hello"));
+    }
+    CHECK(eventually([&] {
+      return p.stderr_text().find("echo: closed the connection from 127.0.0.1 after ") != std::string::npos;
+    }));
+    auto log = p.stderr_text();
+    CHECK(log.find("echo: accepted a connection from 127.0.0.1") != std::string::npos);
+    CHECK(log.find(" s: 6 B in, 6 B out, reason client") != std::string::npos);
+    p.signal(SIGTERM);
+    CHECK(p.wait() == std::optional<int>(0));
+  });
+}
+
+TEST_CASE("a refused connection is logged at info with the reason") {
+  for_each_model([&](model_kind m) {
+    const auto path = temp_file("model: " + model_name(m) +
+                                "\necho:\n  port: 0\nchat:\n  port: 0\nmetrics:\n  port: 0\nlimits:\n  max_connections: 1\n");
+    server_process p({"--config", path});
+    REQUIRE(p.wait_ready());
+    client first(p.echo_port);
+    first.send("x\n");
+    REQUIRE(first.recv_line().has_value());  // admitted and served
+    client second(p.echo_port);
+    CHECK(second.recv_line().value_or("") == "error: too many connections");
+    CHECK(eventually([&] {
+      return p.stderr_text().find("info echo: refused a connection: too many connections") != std::string::npos;
+    }));
+    CHECK(p.stderr_text().find("accepted a connection") == std::string::npos);  // debug lines are off at info
+    p.signal(SIGTERM);
+    CHECK(p.wait() == std::optional<int>(0));
+  });
+}
+
+TEST_CASE("a drain cut short by its deadline says how many connections it closed and what it left unsent") {
+  for_each_model([&](model_kind m) {
+    const auto path = temp_file("model: " + model_name(m) +
+                                "\necho:\n  port: 0\nchat:\n  port: 0\nmetrics:\n  port: 0\nshutdown:\n  drain_seconds: 0\n"
+                                "limits:\n  sendq_hard_bytes: 67108864\n  sendq_soft_bytes: 67108864\n  flood_burst: 100000\n"
+                                "  flood_lines_per_second: 1000000\n  flood_max_backlog_bytes: 67108864\n");
+    server_process p({"--config", path});
+    REQUIRE(p.wait_ready());
+    // A chat client that never reads, with far more queued for it than its socket holds.
+    client sleeper(p.chat_port), talker(p.chat_port);
+    for (auto* c : {&sleeper, &talker}) c->send("NICK n" + std::to_string(c->fd()) + "\r\nUSER u 0 * :u\r\n");
+    REQUIRE(talker.wait_for(" 422 ").has_value());
+    const std::string target = "n" + std::to_string(sleeper.fd());
+    std::string batch;
+    for (int i = 0; i < 100; ++i) batch += "PRIVMSG " + target + " :" + std::string(400, 'z') + "\r\n";
+    for (int i = 0; i < 400; ++i) talker.send(batch);  // 16 MB: far over the socket buffers, under the SendQ
+    REQUIRE(eventually([&] { return scrape(p.metrics_port, "simul_chat_lines_sent_total") >= 40000; }));
+    p.signal(SIGTERM);
+    CHECK(p.wait() == std::optional<int>(0));
+    auto log = p.stderr_text();
+    auto at = log.find("still open after 0 s; closing them, ");
+    REQUIRE(at != std::string::npos);
+    CHECK(std::stoull(log.substr(at + 36)) > 0);  // queued bytes unsent
+    CHECK(log.find("connections were closed at the deadline") != std::string::npos);
+    CHECK(log.find("every connection closed cleanly") == std::string::npos);
+  });
+}
+
+TEST_CASE("a drain that finishes in time says so") {
+  for_each_model([&](model_kind m) {
+    server_process p({"--model", model_name(m), "--echo-port", "0", "--chat-port", "0", "--metrics-port", "0"});
+    REQUIRE(p.wait_ready());
+    client c(p.echo_port);
+    p.signal(SIGTERM);
+    CHECK(p.wait() == std::optional<int>(0));
+    CHECK(p.stderr_text().find("drain complete: every connection closed cleanly") != std::string::npos);
+  });
+}
