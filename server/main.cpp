@@ -14,16 +14,45 @@
 #include "server/common/probe.hpp"
 #include "server/common/server.hpp"
 
+namespace {
+
+bool has_arg(int argc, char** argv, const char* arg) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], arg) == 0) return true;
+  return false;
+}
+
+// Whether the command line asks for JSON logs (when the config could not be read).
+bool json_requested(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--log-format=json") == 0) return true;
+    if (std::strcmp(argv[i], "--log-format") == 0 && i + 1 < argc && std::strcmp(argv[i + 1], "json") == 0) return true;
+  }
+  return false;
+}
+
+// A start-up error as one line on stderr: "error: ..." or, under --log-format json, a JSON log
+// line like every other. Returns `code`.
+int start_failed(bool json, const char* what, int code) {
+  if (!json) {
+    std::fprintf(stderr, "error: %s\n", what);
+    return code;
+  }
+  simul::server::setup_logging({"info", "json", 0});
+  spdlog::error("{}", what);
+  spdlog::default_logger()->flush();
+  return code;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace simul::server;
   command_line cl;
   try {
     cl = parse_command_line(argc, argv);
   } catch (const config_error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    for (int i = 1; i < argc; ++i)
-      if (std::strcmp(argv[i], "--check-config") == 0) return 1;
-    return 2;
+    return start_failed(json_requested(argc, argv), e.what(), has_arg(argc, argv, "--check-config") ? 1 : 2);
   }
   if (cl.exit_now) return cl.exit_code;
   if (!cl.probe.empty()) return probe_health(cl.probe);
@@ -36,8 +65,7 @@ int main(int argc, char** argv) {
   try {
     srv = make_server(cl.cfg);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
+    return start_failed(cl.cfg.log.format == "json", e.what(), 2);
   }
   if (!cl.config_path.empty()) {
     // SIGHUP re-reads the file and re-applies the same flags, as at start-up.

@@ -86,3 +86,20 @@ TEST_CASE("a drain that finishes in time says so") {
     CHECK(p.stderr_text().find("drain complete: every connection closed cleanly") != std::string::npos);
   });
 }
+
+TEST_CASE("under --log-format json a start-up error is a JSON log line too") {
+  server_process busy({"--echo-port", "0", "--chat-port", "0", "--metrics-port", "0"});
+  REQUIRE(busy.wait_ready());
+  const std::string port = std::to_string(busy.echo_port);
+  server_process p({"--echo-port", port, "--chat-port", "0", "--metrics-port", "0", "--log-format", "json"});
+  CHECK(p.wait() == std::optional<int>(2));
+  auto err = p.stderr_text();
+  CHECK(err.rfind("{\"time\":\"", 0) == 0);
+  CHECK(err.find("\"level\":\"error\"") != std::string::npos);
+  CHECK(err.find("\"msg\":\"echo listener 127.0.0.1:" + port + ": address already in use\"}") != std::string::npos);
+
+  server_process bad({"--config", temp_file("limits:\n  max_connections: -5\n"), "--log-format", "json"});
+  CHECK(bad.wait() == std::optional<int>(2));
+  CHECK(bad.stderr_text().find("\"level\":\"error\",\"pid\":") != std::string::npos);
+  CHECK(bad.stderr_text().find("limits.max_connections") != std::string::npos);
+}
