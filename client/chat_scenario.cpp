@@ -165,12 +165,10 @@ class chat_user {
     if (closed_ || !co_await w_.wait_for_go()) co_return;
     const auto& o = w_.run().opts;
     auto& st = w_.stats();
-    const auto period = std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(1.0 / o.rate));
     const double phase = std::fmod(static_cast<double>(id_) * 0.6180339887498949, 1.0);
-    const auto first = w_.go_time() + std::chrono::duration_cast<clock::duration>(period * phase);
     const std::string head = "PRIVMSG #room" + std::to_string(room_) + " :";
     for (std::uint64_t seq = 0;; ++seq) {
-      const auto at = first + period * static_cast<std::int64_t>(seq);
+      const auto at = after(w_.go_time(), w_.run().schedule.time_of(static_cast<double>(seq) + phase));
       if (at >= w_.deadline() || closed_) break;
       if (clock::now() < at) {
         timer_.expires_at(at);

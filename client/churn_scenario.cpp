@@ -65,8 +65,7 @@ asio::awaitable<void> launch(worker& w) {
   // Each worker takes every count-th slot of one global schedule at --rate.
   const std::size_t cap = std::max<std::size_t>(1, o.max_in_flight / w.count());
   for (std::uint64_t k = w.index();; k += w.count()) {
-    const auto at = w.go_time() + std::chrono::duration_cast<clock::duration>(
-                                      std::chrono::duration<double>(static_cast<double>(k) / o.rate));
+    const auto at = after(w.go_time(), w.run().schedule.time_of(static_cast<double>(k)));
     if (at >= w.deadline() || self.aborted()) break;
     if (clock::now() < at) {
       self.timer().expires_at(at);

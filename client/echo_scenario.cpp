@@ -138,15 +138,17 @@ asio::awaitable<void> closed_loop(connection& conn) {
 
 struct open_loop_state {
   echo_message msg;
-  clock::duration offset;   // of message 0 from the start of the run
-  clock::duration period;
-  clock::time_point first{};  // intended time of message 0: go time + offset
+  const rate_schedule& schedule;
+  double phase;               // message k is due at schedule.time_of(k + phase) after the go
+  clock::time_point go{};
   std::uint64_t sent = 0;
   std::uint64_t received = 0;
   bool writer_done = false;
   bool stop = false;
 
-  clock::time_point intended(std::uint64_t seq) const { return first + period * static_cast<std::int64_t>(seq); }
+  clock::time_point intended(std::uint64_t seq) const {
+    return after(go, schedule.time_of(static_cast<double>(seq) + phase));
+  }
 };
 
 // Sends message k at its intended time (at once if behind: the backlog shows up as latency).
@@ -155,7 +157,7 @@ asio::awaitable<void> open_writer(connection& conn, open_loop_state& s) {
   auto& st = w.stats();
   asio::steady_timer timer(w.context());
   if (!co_await w.wait_for_go()) s.stop = true;
-  s.first = w.go_time() + s.offset;
+  s.go = w.go_time();
   for (std::uint64_t seq = 0;; ++seq) {
     const auto at = s.intended(seq);
     if (at >= w.deadline() || s.stop || conn.finished()) break;
@@ -210,12 +212,9 @@ asio::awaitable<void> open_reader(connection& conn, open_loop_state& s) {
 asio::awaitable<void> open_loop(connection& conn) {
   using namespace asio::experimental::awaitable_operators;
   auto& w = conn.owner();
-  const double rate = w.run().opts.rate;
-  const auto period = std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(1.0 / rate));
   // Spread the connections' first sends over one period instead of firing them all together.
   const double phase = std::fmod(static_cast<double>(conn.id()) * 0.6180339887498949, 1.0);
-  open_loop_state s{echo_message(w.run().opts.size, conn.id()),
-                    std::chrono::duration_cast<clock::duration>(period * phase), period};
+  open_loop_state s{echo_message(w.run().opts.size, conn.id()), w.run().schedule, phase};
   co_await (open_writer(conn, s) && open_reader(conn, s));
   const auto missing = s.sent - s.received;
   w.stats().c.outstanding -= static_cast<std::int64_t>(missing);

@@ -1,12 +1,10 @@
 // json_report: the machine-readable report (schema "simul-load/1").
 #include "client/json_report.hpp"
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
 
 #include "client/json_writer.hpp"
+#include "client/output_file.hpp"
 
 namespace simul::load {
 
@@ -56,6 +54,10 @@ void config(json_writer& j, const options& o) {
   j.member("connections", static_cast<std::uint64_t>(o.target_connections()));
   j.member("size", static_cast<std::uint64_t>(o.size)).member("rate", o.rate);
   j.member("open_loop", o.scenario == scenario_kind::echo ? o.rate > 0 : o.scenario != scenario_kind::idle);
+  j.member("ramp_s", o.ramp_s);
+  j.key("stages").begin_array();
+  for (const auto& st : o.stages) j.begin_object().member("duration_s", st.duration_s).member("rate", st.target).end_object();
+  j.end_array();
   if (o.scenario == scenario_kind::churn) j.member("max_in_flight", static_cast<std::uint64_t>(o.max_in_flight));
   if (o.scenario == scenario_kind::chat) {
     j.member("users", static_cast<std::uint64_t>(o.users)).member("rooms", static_cast<std::uint64_t>(o.rooms));
@@ -111,6 +113,8 @@ void series(json_writer& j, const run_result& r) {
     j.member("connections_up", p.up).member("connections_target", static_cast<std::uint64_t>(r.target_connections));
     j.member("messages", p.msgs).member("msgs_per_s", p.msgs_per_s).member("errors", p.errors);
     j.member("latency_count", p.latency_count);
+    j.key("offered_rate");
+    if (p.offered_rate) j.value(*p.offered_rate); else j.null();
     j.key("p50_us");
     if (p.latency_count) j.value(static_cast<double>(p.p50_ns) / 1e3); else j.null();
     j.key("p99_us");
@@ -184,20 +188,7 @@ std::string json_report(const run_result& r) {
 }
 
 std::string write_json_report(const run_result& r, const std::string& path) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return "cannot write " + tmp + ": " + std::strerror(errno);
-    out << json_report(r);
-    out.close();
-    if (!out) return "cannot write " + tmp + ": " + std::strerror(errno);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string err = "cannot rename " + tmp + " to " + path + ": " + std::strerror(errno);
-    std::remove(tmp.c_str());
-    return err;
-  }
-  return {};
+  return write_file_atomically(path, json_report(r));
 }
 
 }  // namespace simul::load

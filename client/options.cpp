@@ -3,9 +3,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include "client/cli_diagnosis.hpp"
+
 #include <array>
+#include <cstdio>
 #include <cmath>
-#include <iostream>
 #include <thread>
 
 namespace simul::load {
@@ -51,37 +53,101 @@ std::optional<double> parse_duration(const std::string& text) {
 
 namespace {
 
-// Raw text of the options that need their own parsing, per subcommand.
+// Raw text of the options that need their own parsing, per subcommand, and the options whose
+// presence (not only value) matters.
 struct raw_options {
   std::string duration = "10s";
   std::string connect_timeout = "5s";
+  std::string ramp;
+  std::string stages;
+  CLI::Option* duration_opt = nullptr;
+  CLI::Option* rate_opt = nullptr;
 };
 
+// A number >= min (or > min): CLI11's own range checks print DBL_MAX as a 309-digit bound.
+CLI::Validator number_from(double min, bool inclusive) {
+  return CLI::Validator(
+      [min, inclusive](std::string& text) -> std::string {
+        double v = 0;
+        std::size_t used = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size() || !std::isfinite(v)) return "expected a number, got '" + text + "'";
+        if (inclusive ? v < min : v <= min) {
+          char buf[64];
+          std::snprintf(buf, sizeof buf, inclusive ? "must be %g or more" : "must be greater than %g", min);
+          return std::string(buf) + ", got " + text;
+        }
+        return {};
+      },
+      "");
+}
+
+// A whole number in [lo, hi].
+CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& text) -> std::string {
+        // Base 10 always: CLI11 would read "07007" as octal.
+        const auto nonzero = text.find_first_not_of('0');
+        if (nonzero == std::string::npos) text = text.empty() ? text : "0";
+        else text.erase(0, nonzero);
+        const std::string range = "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
+        if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+          return "expected " + range + ", got '" + text + "'";
+        try {
+          const auto v = std::stoull(text);
+          if (v >= lo && v <= hi) return {};
+        } catch (const std::exception&) {
+        }
+        return "expected " + range + ", got " + text;
+      },
+      "");
+}
+
 void add_common(CLI::App& sub, options& o, raw_options& raw) {
-  auto threads = CLI::Range(1u, 1024u);
-  auto pid = CLI::Range(1, 1 << 30);
-  for (auto* v : {&threads, &pid}) v->description("");
   sub.add_option("--host", o.host, "Server address or name")->type_name("HOST")->capture_default_str();
-  sub.add_option("--port", o.port, "Server port (default: 7007 echo/idle/churn, 6667 chat)")->type_name("PORT");
-  sub.add_option("--duration", raw.duration, "Measured run time, e.g. 10s, 500ms, 2m")
-      ->type_name("TIME")->capture_default_str();
-  sub.add_option("--threads", o.threads, "Event-loop threads (default: all cores)")->type_name("N")->check(threads);
+  sub.add_option("--port", o.port, "Server port (default: 7007 echo/idle/churn, 6667 chat)")
+      ->type_name("PORT")->check(whole_number(1, 65535));
+  raw.duration_opt = sub.add_option("--duration", raw.duration, "Measured run time, e.g. 10s, 500ms, 2m")
+                         ->type_name("TIME")->capture_default_str();
+  sub.add_option("--threads", o.threads, "Event-loop threads (default: all cores)")
+      ->type_name("N")->check(whole_number(1, 1024));
   sub.add_option("--connect-rate", o.connect_rate, "New connections per second (default: no limit)")
-      ->type_name("R")->check(CLI::NonNegativeNumber.description(""));
+      ->type_name("R")->check(number_from(0, true));
   sub.add_option("--connect-timeout", raw.connect_timeout, "Per-connection connect timeout")
       ->type_name("TIME")->capture_default_str();
   sub.add_option("--source", o.source_spec,
                  "Bind outgoing sockets round-robin to these addresses, e.g. 127.0.0.2-127.0.0.40")
       ->type_name("RANGE");
   sub.add_option("--server-pid", o.server_pid, "Sample this process's RSS, threads and CPU from /proc")
-      ->type_name("PID")->check(pid);
-  sub.add_option("--json", o.json_path, "Write the full report as JSON to FILE")->type_name("FILE");
+      ->type_name("PID")->check(whole_number(1, 1 << 30));
+  sub.add_option("--json", o.json_path, "Write the full report as JSON to FILE ('-': stdout, report on stderr)")
+      ->type_name("FILE");
+  sub.add_option("--histogram", o.histogram_path,
+                 "Write the latency distribution to FILE (.hgrm: HdrHistogram percentiles; else CSV)")
+      ->type_name("FILE");
   sub.add_flag("--quiet", o.quiet, "No live progress line");
-  sub.add_option("--max-errors", o.max_errors, "Exit 1 if more than N errors")->type_name("N");
+  sub.add_flag("--progress", o.progress, "Live progress line even when stderr is not a terminal");
+  sub.add_option("--max-errors", o.max_errors, "Exit 1 if more than N errors")
+      ->type_name("N")->check(whole_number(0, UINT64_MAX));
   sub.add_option("--max-p99", o.max_p99_ms, "Exit 1 if the p99 latency exceeds MS milliseconds")
-      ->type_name("MS")->check(CLI::NonNegativeNumber.description(""));
+      ->type_name("MS")->check(number_from(0, true));
   sub.add_option("--target-model", o.target_model, "Label of the server under test, for the JSON")
       ->type_name("LABEL");
+}
+
+// --ramp and --stages, for the scenarios with a --rate.
+void add_rate_shape(CLI::App& sub, raw_options& raw) {
+  auto* ramp = sub.add_option("--ramp", raw.ramp, "Raise the rate linearly from 0 to --rate over TIME, then hold it")
+                   ->type_name("TIME");
+  auto* stages = sub.add_option("--stages", raw.stages,
+                                "Rate stages instead of --rate, e.g. 10s:100,30s:100,10s:0 (linear from "
+                                "one target to the next; --duration defaults to their sum)")
+                     ->type_name("LIST");
+  stages->excludes(ramp);
 }
 
 void validate(options& o, const raw_options& raw) {
@@ -101,8 +167,27 @@ void validate(options& o, const raw_options& raw) {
   }
   if (o.port == 0) o.port = o.scenario == scenario_kind::chat ? 6667 : 7007;
   if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
-  if (!std::isfinite(o.rate) || !std::isfinite(o.connect_rate))
-    throw CLI::ValidationError("--rate", "must be a finite number");
+  if (!o.stages.empty() || !raw.stages.empty()) {
+    if (raw.rate_opt && raw.rate_opt->count() > 0)
+      throw CLI::ValidationError("--stages", "give either --rate or --stages (each stage names its rate)");
+    std::string error;
+    auto stages = parse_stages(raw.stages, error);
+    if (!stages) throw CLI::ValidationError("--stages", error);
+    o.stages = std::move(*stages);
+    o.rate = 0;
+    for (const auto& s : o.stages) o.rate = std::max(o.rate, s.target);
+    if (raw.duration_opt && raw.duration_opt->count() == 0) o.duration_s = o.schedule().stages_duration();
+  }
+  if (!raw.ramp.empty()) {
+    auto ramp = parse_duration(raw.ramp);
+    if (!ramp || *ramp <= 0) throw CLI::ValidationError("--ramp", "expected a positive duration, got '" + raw.ramp + "'");
+    if (o.rate <= 0) throw CLI::ValidationError("--ramp", "needs --rate (the rate to ramp up to)");
+    if (*ramp > o.duration_s)
+      throw CLI::ValidationError("--ramp", raw.ramp + " is longer than --duration " + raw.duration);
+    o.ramp_s = *ramp;
+  }
+  if (o.json_path == "-" && o.histogram_path == "-")
+    throw CLI::ValidationError("--histogram", "only --json can go to stdout ('-')");
   switch (o.scenario) {
     case scenario_kind::churn:
       if (o.rate <= 0) throw CLI::ValidationError("--rate", "churn needs a positive rate");
@@ -119,27 +204,40 @@ void validate(options& o, const raw_options& raw) {
   if (auto n = o.target_connections(); n > 0 && o.threads > n) o.threads = static_cast<unsigned>(n);
 }
 
+// The command line's shape, read back from CLI11, for the usage-error diagnosis.
+cli_shape shape_of(const CLI::App& app) {
+  auto options_of = [](const CLI::App& a) {
+    std::vector<cli_shape::option_name> out;
+    for (const auto* opt : a.get_options()) {
+      const bool value = opt->get_type_size() > 0;
+      for (const auto& l : opt->get_lnames()) out.push_back({"--" + l, value});
+      for (const auto& s : opt->get_snames()) out.push_back({"-" + s, value});
+    }
+    return out;
+  };
+  cli_shape shape;
+  shape.program = app.get_name();
+  shape.global = options_of(app);
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    shape.subcommands.push_back({sub->get_name(), options_of(*sub)});
+  return shape;
+}
+
 }  // namespace
+
+rate_schedule options::schedule() const {
+  if (!stages.empty()) return rate_schedule(stages);
+  if (ramp_s > 0) return rate_schedule({{ramp_s, rate}});
+  return rate_schedule(rate);
+}
 
 parse_outcome parse_options(int argc, const char* const* argv) {
   // One options (and raw text) per subcommand: CLI11 writes defaults into the bound variables when
   // the options are defined, so subcommands sharing variables would overwrite each other's defaults.
   std::array<options, 4> per;
   std::array<raw_options, 4> raw;
-  // CLI11's PositiveNumber prints DBL_MAX in its message; these read better.
-  const CLI::Validator positive(
-      [](const std::string& text) {
-        try {
-          return std::stod(text) > 0 ? std::string() : "must be greater than 0, got " + text;
-        } catch (const std::exception&) {
-          return "not a number: " + text;
-        }
-      },
-      "");
-  auto count = CLI::Range(std::size_t{1}, std::size_t{10'000'000});
-  auto bytes = CLI::Range(std::size_t{1}, std::size_t{16} << 20);
-  auto rate = CLI::NonNegativeNumber;
-  for (auto* v : {&count, &bytes, &rate}) v->description("");
+  const auto count = whole_number(1, 10'000'000);
+  const auto bytes = whole_number(1, std::size_t{16} << 20);
   const std::array<scenario_kind, 4> kinds{scenario_kind::echo, scenario_kind::idle, scenario_kind::churn,
                                            scenario_kind::chat};
 
@@ -153,14 +251,15 @@ parse_outcome parse_options(int argc, const char* const* argv) {
   auto* echo = app.add_subcommand("echo", "Echo round trips: closed loop, or open loop with --rate");
   echo->add_option("--connections", per[0].connections, "Concurrent connections")->type_name("N")->check(count)->default_val(10);
   echo->add_option("--size", per[0].size, "Message size in bytes")->type_name("BYTES")->check(bytes)->default_val(64);
-  echo->add_option("--rate", per[0].rate, "Messages/s per connection, open loop (default: closed loop)")
-      ->type_name("R")->check(rate);
+  raw[0].rate_opt = echo->add_option("--rate", per[0].rate, "Messages/s per connection, open loop (default: closed loop)")
+                        ->type_name("R")->check(number_from(0, true));
 
   auto* idle = app.add_subcommand("idle", "Open connections and hold them; report the server's cost");
   idle->add_option("--connections", per[1].connections, "Connections to hold")->type_name("N")->check(count)->default_val(100);
 
   auto* churn = app.add_subcommand("churn", "Connect, one round trip, close, at --rate per second");
-  churn->add_option("--rate", per[2].rate, "New connections per second overall")->type_name("R")->check(positive)->default_val(100);
+  raw[2].rate_opt = churn->add_option("--rate", per[2].rate, "New connections per second overall")
+                        ->type_name("R")->check(number_from(0, false))->default_val(100);
   churn->add_option("--size", per[2].size, "Message size in bytes")->type_name("BYTES")->check(bytes)->default_val(64);
   churn->add_option("--max-in-flight", per[2].max_in_flight, "Cap on unfinished connections")
       ->type_name("N")->check(count)->default_val(1000);
@@ -168,15 +267,19 @@ parse_outcome parse_options(int argc, const char* const* argv) {
   auto* chat = app.add_subcommand("chat", "IRC users in rooms exchanging sequence-numbered PRIVMSGs");
   chat->add_option("--users", per[3].users, "IRC users (connections)")->type_name("N")->check(count)->default_val(10);
   chat->add_option("--rooms", per[3].rooms, "Rooms; user i joins #room<i % rooms>")->type_name("N")->check(count)->default_val(1);
-  chat->add_option("--rate", per[3].rate, "PRIVMSGs/s per user")->type_name("R")->check(positive)->default_val(1);
-  chat->add_option("--size", per[3].size, "PRIVMSG text size in bytes")->type_name("BYTES")->default_val(64);
+  raw[3].rate_opt = chat->add_option("--rate", per[3].rate, "PRIVMSGs/s per user")
+                        ->type_name("R")->check(number_from(0, false))->default_val(1);
+  chat->add_option("--size", per[3].size, "PRIVMSG text size in bytes")->type_name("BYTES")->check(count)->default_val(64);
 
   const std::array<CLI::App*, 4> subs{echo, idle, churn, chat};
-  for (std::size_t i = 0; i < subs.size(); ++i) add_common(*subs[i], per[i], raw[i]);
+  for (std::size_t i = 0; i < subs.size(); ++i) {
+    if (raw[i].rate_opt) add_rate_shape(*subs[i], raw[i]);
+    add_common(*subs[i], per[i], raw[i]);
+  }
 
+  std::size_t i = 0;
   try {
     app.parse(argc, argv);
-    std::size_t i = 0;
     while (i + 1 < subs.size() && !subs[i]->parsed()) ++i;
     options o = std::move(per[i]);
     o.scenario = kinds[i];
@@ -184,8 +287,17 @@ parse_outcome parse_options(int argc, const char* const* argv) {
     validate(o, raw[i]);
     return {std::move(o), 0};
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return {std::nullopt, rc == 0 ? 0 : 2};
+    if (e.get_exit_code() == 0) return {std::nullopt, app.exit(e)};  // --help, --version
+    std::vector<std::string> args(argv + 1, argv + argc);
+    const auto diagnosis = diagnose(shape_of(app), args);
+    const CLI::App* sub = nullptr;
+    for (const auto* s : subs) {
+      if (s->parsed()) sub = s;
+    }
+    std::fprintf(stderr, "simul-load: error: %s\n", diagnosis ? diagnosis->c_str() : e.what());
+    if (sub) std::fprintf(stderr, "Run 'simul-load %s --help' for its options.\n", sub->get_name().c_str());
+    else std::fprintf(stderr, "Run 'simul-load --help' for the subcommands.\n");
+    return {std::nullopt, 2};
   }
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "client/address_range.hpp"
+#include "client/rate_schedule.hpp"
 
 namespace simul::load {
 
@@ -31,8 +32,10 @@ struct options {
   std::string source_spec;
   std::vector<ipv4> sources;       // from --source; empty = let the kernel choose
   int server_pid = 0;
-  std::string json_path;
+  std::string json_path;           // "-" = stdout (the text report then goes to stderr)
+  std::string histogram_path;      // --histogram: the latency distribution (.csv or .hgrm)
   bool quiet = false;
+  bool progress = false;           // --progress: the live line even when stderr is not a terminal
   std::optional<std::uint64_t> max_errors;
   std::optional<double> max_p99_ms;
   std::string target_model;        // free-form label recorded in the JSON (e.g. "async")
@@ -42,12 +45,18 @@ struct options {
   std::size_t size = 64;           // echo, churn, chat: bytes per message
   double rate = 0.0;               // echo: msgs/s per connection (0 = closed loop);
                                    // churn: connections/s overall; chat: msgs/s per user
+  double ramp_s = 0;               // --ramp: the rate rises linearly from 0 to --rate over this time
+  std::vector<rate_stage> stages;  // --stages: replaces --rate and --ramp (rate = the highest target)
   std::size_t max_in_flight = 1000;  // churn
   std::size_t users = 10;          // chat
   std::size_t rooms = 1;           // chat
 
   /// Connections that must be up before the measured phase (0 for churn).
   std::size_t target_connections() const;
+  /// The offered rate over the measured phase, from --rate, --ramp and --stages (needs rate > 0).
+  rate_schedule schedule() const;
+  /// True when the rate varies (--ramp or --stages).
+  bool varying_rate() const { return ramp_s > 0 || !stages.empty(); }
 };
 
 /// Chat payload bounds: the header (tag, sender, sequence, timestamp) needs the minimum; the

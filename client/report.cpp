@@ -97,7 +97,13 @@ std::string workload(const run_result& r) {
                     o.rate, o.size);
       break;
   }
-  return buf;
+  std::string out = buf;
+  if (!o.stages.empty()) out += "; rate stages " + format_stages(o.stages);
+  else if (o.ramp_s > 0) {
+    std::snprintf(buf, sizeof buf, "; rate ramped up from 0 over %gs", o.ramp_s);
+    out += buf;
+  }
+  return out;
 }
 
 }  // namespace

@@ -29,6 +29,7 @@ struct series_point {
   std::uint64_t errors = 0;     // errors in this interval
   std::uint64_t latency_count = 0;
   std::uint64_t p50_ns = 0, p99_ns = 0, max_ns = 0;
+  std::optional<double> offered_rate;  // run phase with a rate: the schedule's rate at t
 };
 
 struct server_report {

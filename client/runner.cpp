@@ -99,7 +99,8 @@ class monitor {
   monitor(run_result& r, std::vector<std::unique_ptr<worker>>& workers, run_context& ctx,
           std::optional<proc_sampler>& sampler)
       : r_(r), workers_(workers), ctx_(ctx), sampler_(sampler),
-        live_(!r.opts.quiet && ::isatty(STDERR_FILENO)), next_tick_(ctx.epoch + 1s), last_tick_(ctx.epoch) {}
+        live_(!r.opts.quiet && (r.opts.progress || ::isatty(STDERR_FILENO))), next_tick_(ctx.epoch + 1s),
+        last_tick_(ctx.epoch) {}
 
   snapshot collect(bool take_interval) {
     snapshot total;
@@ -116,17 +117,31 @@ class monitor {
   /// Ends the current phase's last interval now (unless a tick just did) and counts the next
   /// phase's seconds from here.
   void boundary(const char* phase) {
-    if (clock::now() - last_tick_ >= 1ms) tick(phase);
+    if (clock::now() - last_tick_ >= 1ms) tick(phase, /*whole_second=*/false);
     next_tick_ = last_tick_ + 1s;
   }
 
+  /// The measured phase started at `go`: run-phase points carry the offered rate from here on.
+  void started(clock::time_point go) { go_ = go; }
+
   /// The last point: whatever the workers counted after the last tick, from their final stats.
-  void finish(snapshot final_totals, const char* phase) { record(final_totals, clock::now(), phase, false); }
+  /// Not shown live: the connections are closed by then, and the report follows at once.
+  void finish(snapshot final_totals, const char* phase) {
+    record(final_totals, clock::now(), phase, /*sample_server=*/false, /*show=*/false);
+  }
 
  private:
-  void tick(const char* phase) { record(collect(true), clock::now(), phase, true); }
+  // A boundary's sliver of a second (the few milliseconds between the last whole-second tick and
+  // the deadline) goes into the series but is not worth a progress line of its own: shown, it
+  // repeated the previous line's time with a rate measured over milliseconds.
+  static constexpr auto min_live_interval = 250ms;
 
-  void record(const snapshot& s, clock::time_point now, const char* phase, bool sample_server) {
+  void tick(const char* phase, bool whole_second = true) {
+    const auto now = clock::now();
+    record(collect(true), now, phase, true, whole_second || now - last_tick_ >= min_live_interval);
+  }
+
+  void record(const snapshot& s, clock::time_point now, const char* phase, bool sample_server, bool show) {
     series_point p;
     p.t = since(ctx_.epoch, now);
     p.interval_s = since(last_tick_, now);
@@ -142,11 +157,12 @@ class monitor {
     p.p50_ns = s.interval.percentile(50);
     p.p99_ns = s.interval.percentile(99);
     p.max_ns = s.interval.max();
+    if (go_ && p.phase == "run" && r_.opts.rate > 0) p.offered_rate = ctx_.schedule.rate_at(since(*go_, now));
     r_.series.push_back(p);
     if (sampler_ && sample_server) {
       if (auto sample = sampler_->sample(p.t)) r_.server->samples.push_back(*sample);
     }
-    if (live_) std::fprintf(stderr, "%s\n", progress_line(p, r_.target_connections).c_str());
+    if (live_ && show) std::fprintf(stderr, "%s\n", progress_line(p, r_.target_connections).c_str());
     prev_ = s.c;
     prev_errors_ = errors;
     last_tick_ = now;
@@ -162,6 +178,7 @@ class monitor {
   clock::time_point last_tick_;
   counters prev_;
   std::uint64_t prev_errors_ = 0;
+  std::optional<clock::time_point> go_;
 };
 
 }  // namespace
@@ -213,6 +230,7 @@ run_result run_load(const options& opts) {
 
   mon.boundary("setup");
   const auto go_time = clock::now();
+  mon.started(go_time);
   r.setup_s = since(ctx.epoch, go_time);
   r.connected = ctx.setup_ok.load();
   // Nothing connected: nothing to measure, so skip straight to the end.
