@@ -90,7 +90,7 @@ CLI::Validator number_from(double min, bool inclusive) {
 CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi) {
   return CLI::Validator(
       [lo, hi](std::string& text) -> std::string {
-        // Base 10 always: CLI11 would read "07007" as octal.
+        // Base 10 always: CLI11 would read "07007" as octal. (A transform, not a check: checks get a copy.)
         const auto nonzero = text.find_first_not_of('0');
         if (nonzero == std::string::npos) text = text.empty() ? text : "0";
         else text.erase(0, nonzero);
@@ -110,11 +110,11 @@ CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi) {
 void add_common(CLI::App& sub, options& o, raw_options& raw) {
   sub.add_option("--host", o.host, "Server address or name")->type_name("HOST")->capture_default_str();
   sub.add_option("--port", o.port, "Server port (default: 7007 echo/idle/churn, 6667 chat)")
-      ->type_name("PORT")->check(whole_number(1, 65535));
+      ->type_name("PORT")->transform(whole_number(1, 65535));
   raw.duration_opt = sub.add_option("--duration", raw.duration, "Measured run time, e.g. 10s, 500ms, 2m")
                          ->type_name("TIME")->capture_default_str();
   sub.add_option("--threads", o.threads, "Event-loop threads (default: all cores)")
-      ->type_name("N")->check(whole_number(1, 1024));
+      ->type_name("N")->transform(whole_number(1, 1024));
   sub.add_option("--connect-rate", o.connect_rate, "New connections per second (default: no limit)")
       ->type_name("R")->check(number_from(0, true));
   sub.add_option("--connect-timeout", raw.connect_timeout, "Per-connection connect timeout")
@@ -123,7 +123,7 @@ void add_common(CLI::App& sub, options& o, raw_options& raw) {
                  "Bind outgoing sockets round-robin to these addresses, e.g. 127.0.0.2-127.0.0.40")
       ->type_name("RANGE");
   sub.add_option("--server-pid", o.server_pid, "Sample this process's RSS, threads and CPU from /proc")
-      ->type_name("PID")->check(whole_number(1, 1 << 30));
+      ->type_name("PID")->transform(whole_number(1, 1 << 30));
   sub.add_option("--json", o.json_path, "Write the full report as JSON to FILE ('-': stdout, report on stderr)")
       ->type_name("FILE");
   sub.add_option("--histogram", o.histogram_path,
@@ -132,7 +132,7 @@ void add_common(CLI::App& sub, options& o, raw_options& raw) {
   sub.add_flag("--quiet", o.quiet, "No live progress line");
   sub.add_flag("--progress", o.progress, "Live progress line even when stderr is not a terminal");
   sub.add_option("--max-errors", o.max_errors, "Exit 1 if more than N errors")
-      ->type_name("N")->check(whole_number(0, UINT64_MAX));
+      ->type_name("N")->transform(whole_number(0, UINT64_MAX));
   sub.add_option("--max-p99", o.max_p99_ms, "Exit 1 if the p99 latency exceeds MS milliseconds")
       ->type_name("MS")->check(number_from(0, true));
   sub.add_option("--target-model", o.target_model, "Label of the server under test, for the JSON")
@@ -249,27 +249,27 @@ parse_outcome parse_options(int argc, const char* const* argv) {
       "Run 'simul-load SUBCOMMAND --help' for a subcommand's options.");
 
   auto* echo = app.add_subcommand("echo", "Echo round trips: closed loop, or open loop with --rate");
-  echo->add_option("--connections", per[0].connections, "Concurrent connections")->type_name("N")->check(count)->default_val(10);
-  echo->add_option("--size", per[0].size, "Message size in bytes")->type_name("BYTES")->check(bytes)->default_val(64);
+  echo->add_option("--connections", per[0].connections, "Concurrent connections")->type_name("N")->transform(count)->default_val(10);
+  echo->add_option("--size", per[0].size, "Message size in bytes")->type_name("BYTES")->transform(bytes)->default_val(64);
   raw[0].rate_opt = echo->add_option("--rate", per[0].rate, "Messages/s per connection, open loop (default: closed loop)")
                         ->type_name("R")->check(number_from(0, true));
 
   auto* idle = app.add_subcommand("idle", "Open connections and hold them; report the server's cost");
-  idle->add_option("--connections", per[1].connections, "Connections to hold")->type_name("N")->check(count)->default_val(100);
+  idle->add_option("--connections", per[1].connections, "Connections to hold")->type_name("N")->transform(count)->default_val(100);
 
   auto* churn = app.add_subcommand("churn", "Connect, one round trip, close, at --rate per second");
   raw[2].rate_opt = churn->add_option("--rate", per[2].rate, "New connections per second overall")
                         ->type_name("R")->check(number_from(0, false))->default_val(100);
-  churn->add_option("--size", per[2].size, "Message size in bytes")->type_name("BYTES")->check(bytes)->default_val(64);
+  churn->add_option("--size", per[2].size, "Message size in bytes")->type_name("BYTES")->transform(bytes)->default_val(64);
   churn->add_option("--max-in-flight", per[2].max_in_flight, "Cap on unfinished connections")
-      ->type_name("N")->check(count)->default_val(1000);
+      ->type_name("N")->transform(count)->default_val(1000);
 
   auto* chat = app.add_subcommand("chat", "IRC users in rooms exchanging sequence-numbered PRIVMSGs");
-  chat->add_option("--users", per[3].users, "IRC users (connections)")->type_name("N")->check(count)->default_val(10);
-  chat->add_option("--rooms", per[3].rooms, "Rooms; user i joins #room<i % rooms>")->type_name("N")->check(count)->default_val(1);
+  chat->add_option("--users", per[3].users, "IRC users (connections)")->type_name("N")->transform(count)->default_val(10);
+  chat->add_option("--rooms", per[3].rooms, "Rooms; user i joins #room<i % rooms>")->type_name("N")->transform(count)->default_val(1);
   raw[3].rate_opt = chat->add_option("--rate", per[3].rate, "PRIVMSGs/s per user")
                         ->type_name("R")->check(number_from(0, false))->default_val(1);
-  chat->add_option("--size", per[3].size, "PRIVMSG text size in bytes")->type_name("BYTES")->check(count)->default_val(64);
+  chat->add_option("--size", per[3].size, "PRIVMSG text size in bytes")->type_name("BYTES")->transform(count)->default_val(64);
 
   const std::array<CLI::App*, 4> subs{echo, idle, churn, chat};
   for (std::size_t i = 0; i < subs.size(); ++i) {

@@ -4,6 +4,9 @@
 
 #include <asio/ip/tcp.hpp>
 
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
 
 #include "tests/client/test_support.hpp"
@@ -145,4 +148,95 @@ TEST_CASE("usage errors exit 2 and --help exits 0") {
   auto help = run_load({"--help"});
   CHECK(help.exit_code == 0);
   CHECK(help.out.find("chat") != std::string::npos);
+}
+
+TEST_CASE("usage errors name the argument and suggest what was meant") {
+  auto sub = run_load({"ech"});
+  CHECK(sub.exit_code == 2);
+  CHECK(sub.err.find("unknown subcommand 'ech' (did you mean 'echo'?)") != std::string::npos);
+  auto flag = run_load({"-v"});
+  CHECK(flag.exit_code == 2);
+  CHECK(flag.err.find("unknown option '-v' (did you mean '--version'?)") != std::string::npos);
+  auto typo = run_load({"echo", "--conections", "5"});
+  CHECK(typo.exit_code == 2);
+  CHECK(typo.err.find("did you mean '--connections'?") != std::string::npos);
+  CHECK(typo.err.find("simul-load echo --help") != std::string::npos);
+  auto rate = run_load({"echo", "--rate", "abc"});
+  CHECK(rate.exit_code == 2);
+  CHECK(rate.err.find("--rate: expected a number, got 'abc'") != std::string::npos);
+  CHECK(rate.err.size() < 200);  // no 309-digit bound
+}
+
+TEST_CASE("a report path that cannot be written is a usage error before the run") {
+  // Nothing listens on the port: had the run started, it would exit 3.
+  const auto port = closed_port();
+  auto missing = run_load({"echo", "--port", port, "--json", temp_path("no-such-dir/r.json"), "--quiet"});
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err.find("--json") != std::string::npos);
+  CHECK(missing.err.find("No such file or directory") != std::string::npos);
+  CHECK(missing.out.empty());
+  auto dir = run_load({"echo", "--port", port, "--histogram", temp_path(""), "--quiet"});
+  CHECK(dir.exit_code == 2);
+  CHECK(dir.err.find("Is a directory") != std::string::npos);
+}
+
+TEST_CASE("--json - writes the JSON alone to stdout and the report to stderr") {
+  echo_server server;
+  auto r = run_load({"echo", "--port", std::to_string(server.port()), "--connections", "2", "--threads", "1",
+                     "--duration", "0.3", "--quiet", "--json", "-"});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("2/2 connected") != std::string::npos);
+  const auto json = temp_path("stdout.json");
+  { std::ofstream(json) << r.out; }
+  CHECK(python_json_check(json, "d['schema']=='simul-load/1' and d['results']['connections']['connected']==2"));
+}
+
+TEST_CASE("progress lines do not repeat at phase changes and never show the closed connections") {
+  echo_server server;
+  auto r = run_load({"echo", "--port", std::to_string(server.port()), "--connections", "3", "--threads", "1",
+                     "--rate", "50", "--duration", "2", "--progress"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::istringstream in(r.err);
+  std::set<std::string> stamps;
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with("[")) continue;
+    ++lines;
+    CHECK(stamps.insert(line.substr(0, line.find(']'))).second);  // each time shown once
+    CHECK(line.find("conns 0/3") == std::string::npos);
+  }
+  CHECK(lines == 2);  // the two seconds of the run; the setup and the drain took less than 250 ms
+}
+
+TEST_CASE("a ramp offers the integral of its rate and reports the rate it offered") {
+  echo_server server;
+  const auto json = temp_path("ramp.json");
+  // 0 -> 40 msgs/s over 1s (20 messages), then 40/s for 1s: 60 per connection.
+  auto r = run_load({"echo", "--port", std::to_string(server.port()), "--connections", "20", "--threads", "2",
+                     "--rate", "40", "--ramp", "1s", "--duration", "2", "--quiet", "--json", json,
+                     "--histogram", temp_path("ramp.hgrm")});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("rate ramped up from 0 over 1s") != std::string::npos);
+  CHECK(python_json_check(json, "abs(d['results']['messages_received']-1200)<=1 and d['config']['ramp_s']==1"));
+  CHECK(python_json_check(json, "(lambda R: len(R)>=2 and R[0]['offered_rate']<R[-1]['offered_rate']==40)"
+                                "([p for p in d['timeseries'] if p['phase']=='run'])"));
+  const auto hgrm = simul::test::slurp(temp_path("ramp.hgrm"));
+  CHECK(hgrm.starts_with("       Value     Percentile TotalCount"));
+  CHECK(hgrm.find("Total count    =         1200]") != std::string::npos);
+}
+
+TEST_CASE("churn stages rise and fall, and the run lasts as long as the stages") {
+  echo_server server;
+  const auto json = temp_path("stages.json");
+  // Up to 50/s over 1s (25), down to 0 over 1s (25).
+  auto r = run_load({"churn", "--port", std::to_string(server.port()), "--stages", "1s:50,1s:0", "--threads", "1",
+                     "--quiet", "--json", json});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(python_json_check(json, "d['results']['messages_received']==50 and d['config']['duration_s']==2 and "
+                                "d['config']['stages']==[{'duration_s':1,'rate':50},{'duration_s':1,'rate':0}]"));
+  CHECK(server.peers().size() == 50);
 }

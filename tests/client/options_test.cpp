@@ -64,3 +64,45 @@ TEST_CASE("usage errors exit with code 2") {
   CHECK(parse({"churn", "--source", "1.2.3"}).exit_code == 2);
   CHECK(parse({"bogus"}).exit_code == 2);
 }
+
+TEST_CASE("numbers are read in base 10 and bad values are refused without a 309-digit range") {
+  auto p = parse({"echo", "--port", "07007", "--connections", "010"});
+  REQUIRE(p.opts);
+  CHECK(p.opts->port == 7007);  // not octal 3591
+  CHECK(p.opts->connections == 10);
+  CHECK(parse({"echo", "--rate", "abc"}).exit_code == 2);
+  CHECK(parse({"echo", "--rate", "-1"}).exit_code == 2);
+  CHECK(parse({"echo", "--rate", "inf"}).exit_code == 2);
+  CHECK(parse({"echo", "--port", "0x1b5f"}).exit_code == 2);
+  CHECK(parse({"echo", "--port", "65536"}).exit_code == 2);
+  CHECK(parse({"echo", "--connections", "1e3"}).exit_code == 2);
+}
+
+TEST_CASE("--ramp needs a rate and fits in the run; --stages sets the rate and the duration") {
+  auto ramp = parse({"echo", "--rate", "100", "--ramp", "2s", "--duration", "5s"});
+  REQUIRE(ramp.opts);
+  CHECK(ramp.opts->ramp_s == 2.0);
+  CHECK(ramp.opts->varying_rate());
+  CHECK(ramp.opts->schedule().rate_at(1.0) == doctest::Approx(50));
+  CHECK(parse({"echo", "--ramp", "2s"}).exit_code == 2);                                 // closed loop
+  CHECK(parse({"echo", "--rate", "10", "--ramp", "20s"}).exit_code == 2);                // > --duration
+  CHECK(parse({"idle", "--ramp", "2s"}).exit_code == 2);                                 // no rate at all
+
+  auto stages = parse({"churn", "--stages", "2s:100,3s:300,1s:0"});
+  REQUIRE(stages.opts);
+  CHECK(stages.opts->rate == 300);
+  CHECK(stages.opts->duration_s == 6.0);
+  auto cut = parse({"chat", "--stages", "2s:1", "--duration", "10s"});
+  REQUIRE(cut.opts);
+  CHECK(cut.opts->duration_s == 10.0);  // an explicit --duration wins; the last rate holds
+  CHECK(parse({"churn", "--stages", "2s:100", "--rate", "5"}).exit_code == 2);
+  CHECK(parse({"churn", "--stages", "2s:100", "--ramp", "1s"}).exit_code == 2);
+  CHECK(parse({"churn", "--stages", "2s"}).exit_code == 2);
+}
+
+TEST_CASE("only --json can write to stdout") {
+  auto p = parse({"echo", "--json", "-"});
+  REQUIRE(p.opts);
+  CHECK(p.opts->json_path == "-");
+  CHECK(parse({"echo", "--json", "-", "--histogram", "-"}).exit_code == 2);
+}
