@@ -9,10 +9,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/irc_message.hpp"
@@ -29,6 +29,13 @@ struct delivery {
   std::vector<client_id> to;
 };
 
+/// Another client the hub has removed from the chat (KILL): the server closes its connection once
+/// the deliveries of this output addressed to it (its ERROR line) are flushed.
+struct close_request {
+  client_id id = 0;
+  std::string reason;  // for logs and metrics ("Killed")
+};
+
 /// What one hub call produced. Deliveries must be queued in order: for any recipient, the order of
 /// deliveries is the order the lines must be sent in.
 struct hub_output {
@@ -36,6 +43,18 @@ struct hub_output {
   bool close = false;            // close the acting client once its deliveries are flushed
   std::string close_reason;      // for logs and metrics ("Client Quit", "Ping timeout", ...)
   bool registered_now = false;   // this call completed the acting client's registration
+  /// Other connections to close once flushed. They have already left the chat (peers saw their
+  /// QUIT, they got their ERROR in `deliveries`); a later disconnect() for them is a no-op.
+  std::vector<close_request> close_others;
+};
+
+/// A server operator account (OPER name password). The password is stored only as a crypt(3)
+/// hash ("$y$..." yescrypt, "$6$..." SHA-512, ...), e.g. from `mkpasswd -m yescrypt` or
+/// `openssl passwd -6`; docs/CHAT.md says how.
+struct oper_account {
+  std::string name;
+  std::string password_hash;
+  std::string host_mask = "*";  // nick!user@host mask the OPER must come from
 };
 
 struct hub_config {
@@ -48,7 +67,13 @@ struct hub_config {
   std::string version = "simul-0.1.0";      // 002 and 004
   std::string created;                      // 003 "This server was created <created>"; may be empty
   std::size_t max_rooms_per_user = 0;       // 0 = unlimited; else 405 and ISUPPORT CHANLIMIT=#:<n>
+  std::vector<oper_account> operators;      // OPER accounts; empty = OPER always fails (491)
+  /// Wall-clock seconds since the epoch, for topic and creation times (333, 329) and WHOIS idle
+  /// time (317). Called on the hub's thread; servers pass a real clock, tests a fake one. Empty: 0.
+  std::function<std::int64_t()> clock;
 };
+
+class chat_state;
 
 /// The chat hub. Ids are chosen by the caller (any unique value per live connection).
 ///
@@ -103,15 +128,10 @@ class chat_hub {
   void set_motd(std::string motd) { config_.motd = std::move(motd); }
 
  private:
-  struct client;
-  struct room;
   class context;  // runs one call and collects its output (core/chat_context.hpp)
 
   hub_config config_;
-  std::unordered_map<client_id, std::unique_ptr<client>> clients_;
-  std::unordered_map<std::string, client_id> nicks_;             // ascii_lower(nick) → owner
-  std::unordered_map<std::string, std::unique_ptr<room>> rooms_;  // ascii_lower(name) → room
-  std::size_t registered_ = 0;
+  std::unique_ptr<chat_state> state_;  // clients, nicks, rooms (core/chat_state.hpp)
 };
 
 }  // namespace simul::core

@@ -1,131 +1,135 @@
-// chat_hub query commands, answered minimally so clients are content: MODE, WHO, WHOIS,
-// USERHOST, ISON, MOTD, LUSERS.
+// chat_hub query commands: WHO, WHOIS, USERHOST, ISON, MOTD and LUSERS.
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "core/chat_context.hpp"
+#include "core/irc_mask.hpp"
 
 namespace simul::core {
+namespace {
 
-// ---- queries ------------------------------------------------------------------------------------
-
-void chat_hub::context::on_mode(const irc_message& m) {
-  const auto target = m.param(0);
-  if (target.empty()) return not_enough_params("MODE");
-  if (target.front() == '#') {
-    room* r = find_room(target);
-    if (r == nullptr) return numeric("403", {clip(target), "No such channel"});
-    if (m.size() == 1) return numeric("324", {r->name, "+n"}, false);
-    const auto modes = m.param(1);
-    if (m.size() == 2 && (modes == "b" || modes == "+b")) return numeric("368", {r->name, "End of channel ban list"});
-    return numeric("482", {r->name, "You're not channel operator"});  // nobody is: no operators here
-  }
-  auto it = hub_.nicks_.find(ascii_lower(target));
-  if (it == hub_.nicks_.end()) return numeric("401", {clip(target), "No such nick/channel"});
-  if (it->second != c_->id) return numeric("502", {"Cant change mode for other users"});
-  if (m.size() == 1) return numeric("221", {c_->invisible ? "+i" : "+"}, false);
-  bool add = true, unknown = false;
-  char sign = 0;
-  std::string applied;
-  for (char ch : m.param(1)) {
-    if (ch == '+' || ch == '-') {
-      add = ch == '+';
-    } else if (ch == 'i') {
-      if (c_->invisible == add) continue;
-      c_->invisible = add;
-      if (sign != (add ? '+' : '-')) applied.push_back(sign = add ? '+' : '-');
-      applied.push_back('i');
-    } else {
-      unknown = true;
-    }
-  }
-  if (!applied.empty()) send_self(user_line("MODE", {c_->nick, applied}));
-  if (unknown) numeric("501", {"Unknown MODE flag"});
+// WHO flags: H here or G gone (away), '*' for a server operator, then the member's prefix.
+std::string who_flags(const chat_client& u, const chat_member* mb) {
+  std::string f = u.away.empty() ? "H" : "G";
+  if (u.oper) f += '*';
+  if (mb != nullptr) f += prefix_of(*mb);
+  return f;
 }
+
+}  // namespace
 
 void chat_hub::context::on_who(const irc_message& m) {
   const auto mask = m.param(0);
-  if (mask.empty()) return numeric("315", {"*", "End of WHO list"});
-  const auto& srv = hub_.config_.server_name;
-  auto reply = [&](const client& u, std::string_view chan) {
-    numeric("352", {chan, u.user, u.host, srv, u.nick, "H", "0 " + u.realname});
+  if (mask.empty()) return reply(num::rpl_endofwho, {"*"});
+  const bool opers_only = m.param(1) == "o";
+  const auto& srv = cfg().server_name;
+  auto row = [&](const chat_client& u, std::string_view room, const chat_member* mb) {
+    if (opers_only && !u.oper) return;
+    reply(num::rpl_whoreply, {room, u.user, u.host, srv, u.nick, who_flags(u, mb), "0 " + u.realname});
   };
   if (mask.front() == '#') {
-    if (room* r = find_room(mask)) {
-      for (auto id : r->members) reply(*hub_.clients_.at(id), r->name);
+    const chat_room* r = st_.find_room(mask);
+    if (r != nullptr && can_see(*r)) {
+      const bool inside = st_.is_member(*c_, *r);
+      for (const auto& mb : r->members) {
+        const chat_client* u = st_.find(mb.id);
+        if (u != nullptr && (inside || can_see(*u))) row(*u, r->name, &mb);
+      }
     }
-  } else if (auto it = hub_.nicks_.find(ascii_lower(mask)); it != hub_.nicks_.end()) {
-    const auto& u = *hub_.clients_.at(it->second);
-    if (u.registered) reply(u, "*");
+  } else {
+    // A nick, or a mask matched against nick, user, host and realname ("0" and "*": everyone).
+    const bool all = mask == "0" || mask == "*";
+    std::vector<const chat_client*> found;
+    for (const auto& [id, u] : st_.clients()) {
+      if (!u->registered || !can_see(*u)) continue;
+      if (all || mask_match(mask, u->nick) || mask_match(mask, u->user) || mask_match(mask, u->host) ||
+          mask_match(mask, u->realname)) {
+        found.push_back(u.get());
+      }
+    }
+    std::sort(found.begin(), found.end(), [](auto* a, auto* b) { return a->nick < b->nick; });
+    for (const auto* u : found) row(*u, "*", nullptr);
   }
-  numeric("315", {clip(mask), "End of WHO list"});
+  reply(num::rpl_endofwho, {clip(mask)});
 }
 
 void chat_hub::context::on_whois(const irc_message& m) {
   const auto list = m.param(m.size() == 0 ? 0 : m.size() - 1);  // "WHOIS [server] nick"
-  if (list.empty()) return numeric("431", {"No nickname given"});
-  const auto& cfg = hub_.config_;
+  if (list.empty()) return reply(num::err_nonicknamegiven);
   for_each_in_list(list, [&](std::string_view nick) {
-    auto it = hub_.nicks_.find(ascii_lower(nick));
-    const client* u = it == hub_.nicks_.end() ? nullptr : hub_.clients_.at(it->second).get();
-    if (u == nullptr || !u->registered) {
-      numeric("401", {clip(nick), "No such nick/channel"});
+    const chat_client* u = st_.find_user(nick);
+    if (u == nullptr) {
+      reply(num::err_nosuchnick, {clip(nick)});
     } else {
-      numeric("311", {u->nick, u->user, u->host, "*", u->realname});
-      if (!u->rooms.empty()) {
-        std::string chans;
-        for (const auto& key : u->rooms) {
-          if (!chans.empty()) chans += ' ';
-          chans += hub_.rooms_.at(key)->name;
-        }
-        numeric("319", {u->nick, chans});
-      }
-      numeric("312", {u->nick, cfg.server_name, cfg.network});
+      whois_one(*u);
     }
-    numeric("318", {clip(nick), "End of WHOIS list"});
+    reply(num::rpl_endofwhois, {u == nullptr ? clip(nick) : std::string_view(u->nick)});
   });
 }
 
-void chat_hub::context::on_userhost(const irc_message& m) {
-  if (m.size() == 0) return not_enough_params("USERHOST");
-  std::string reply;
-  for (std::size_t i = 0; i < m.size() && i < 5; ++i) {
-    auto it = hub_.nicks_.find(ascii_lower(m.param(i)));
-    if (it == hub_.nicks_.end()) continue;
-    const auto& u = *hub_.clients_.at(it->second);
-    if (!u.registered) continue;
-    if (!reply.empty()) reply += ' ';
-    reply += u.nick + "=+" + u.user + "@" + u.host;
+void chat_hub::context::whois_one(const chat_client& u) {
+  reply(num::rpl_whoisuser, {u.nick, u.user, u.host, "*", u.realname});
+  std::string rooms;
+  for (const auto& key : u.rooms) {
+    const chat_room* r = st_.find_room(key);
+    if (r == nullptr || !can_see(*r)) continue;  // secret rooms only for their members
+    if (!rooms.empty()) rooms += ' ';
+    rooms += std::string(prefix_of(*r->member(u.id))) + r->name;
   }
-  numeric("302", {reply});
+  if (!rooms.empty()) reply(num::rpl_whoischannels, {u.nick, rooms});
+  reply(num::rpl_whoisserver, {u.nick, cfg().server_name, cfg().network});
+  if (u.oper) reply(num::rpl_whoisoperator, {u.nick});
+  if (!u.away.empty()) reply(num::rpl_away, {u.nick, u.away});
+  const auto idle = std::max<std::int64_t>(0, now() - u.last_message);
+  reply(num::rpl_whoisidle, {u.nick, std::to_string(idle), std::to_string(u.signon)});
+}
+
+void chat_hub::context::on_userhost(const irc_message& m) {
+  std::string out;
+  for (std::size_t i = 0; i < m.size() && i < 5; ++i) {
+    const chat_client* u = st_.find_user(m.param(i));
+    if (u == nullptr) continue;
+    if (!out.empty()) out += ' ';
+    out += u->nick + (u->oper ? "*" : "") + (u->away.empty() ? "=+" : "=-") + u->user + "@" + u->host;
+  }
+  reply(num::rpl_userhost, {out});
 }
 
 void chat_hub::context::on_ison(const irc_message& m) {
-  if (m.size() == 0) return not_enough_params("ISON");
-  std::string reply;
+  std::string out;
   for (auto p : m.params()) {
     while (!p.empty()) {  // "ISON a b" and "ISON :a b" both work
       auto sp = p.find(' ');
       auto nick = p.substr(0, sp);
       p.remove_prefix(sp == std::string_view::npos ? p.size() : sp + 1);
       if (nick.empty()) continue;
-      auto it = hub_.nicks_.find(ascii_lower(nick));
-      if (it == hub_.nicks_.end() || !hub_.clients_.at(it->second)->registered) continue;
-      if (!reply.empty()) reply += ' ';
-      reply += hub_.clients_.at(it->second)->nick;
+      const chat_client* u = st_.find_user(nick);
+      if (u == nullptr) continue;
+      if (!out.empty()) out += ' ';
+      out += u->nick;
     }
   }
-  numeric("303", {reply});
+  reply(num::rpl_ison, {out});
 }
 
 void chat_hub::context::on_motd(const irc_message&) { motd(); }
 
-void chat_hub::context::on_lusers(const irc_message&) {
-  const auto users = std::to_string(hub_.registered_);
-  numeric("251", {"There are " + users + " users and 0 invisible on 1 servers"});
-  const auto unknown = hub_.clients_.size() - hub_.registered_;
-  if (unknown > 0) numeric("253", {std::to_string(unknown), "unknown connection(s)"});
-  numeric("254", {std::to_string(hub_.rooms_.size()), "channels formed"});
-  numeric("255", {"I have " + users + " clients and 0 servers"});
+void chat_hub::context::on_lusers(const irc_message&) { lusers(); }
+
+void chat_hub::context::lusers() {
+  const auto users = st_.users();
+  const auto invisible = st_.invisible();
+  reply(num::rpl_luserclient, {"There are " + std::to_string(users - invisible) + " users and " +
+                               std::to_string(invisible) + " invisible on 1 servers"});
+  if (st_.opers() > 0) reply(num::rpl_luserop, {std::to_string(st_.opers())});
+  const auto unknown = st_.clients().size() - users;
+  if (unknown > 0) reply(num::rpl_luserunknown, {std::to_string(unknown)});
+  reply(num::rpl_luserchannels, {std::to_string(st_.rooms().size())});
+  reply(num::rpl_luserme, {"I have " + std::to_string(users) + " clients and 0 servers"});
+  const auto n = std::to_string(users), max = std::to_string(st_.max_users());
+  reply(num::rpl_localusers, {n, max, "Current local users " + n + ", max " + max});
+  reply(num::rpl_globalusers, {n, max, "Current global users " + n + ", max " + max});
 }
 
 }  // namespace simul::core

@@ -1,4 +1,5 @@
-// chat_hub registration commands: CAP, NICK, USER, PASS, PING, QUIT, and the welcome burst.
+// chat_hub registration commands: CAP, NICK, USER, PASS, PING, QUIT, and the welcome burst
+// (001-005 with ISUPPORT, then the MOTD).
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -31,7 +32,6 @@ std::string sanitize_user(std::string_view s) {
 // ---- registration -------------------------------------------------------------------------------
 
 void chat_hub::context::on_cap(const irc_message& m) {
-  if (m.size() == 0) return not_enough_params("CAP");
   const auto sub = ascii_upper(m.param(0));
   if (sub == "LS" || sub == "LIST") {
     if (sub == "LS" && !c_->registered) c_->cap_negotiating = true;
@@ -45,39 +45,28 @@ void chat_hub::context::on_cap(const irc_message& m) {
       try_register();
     }
   } else {
-    numeric("410", {clip(m.param(0), 32), "Invalid CAP command"});
+    reply(num::err_invalidcapcmd, {clip(m.param(0), 32)});
   }
 }
 
 void chat_hub::context::on_nick(const irc_message& m) {
   const auto nick = m.param(0);
-  if (nick.empty()) return numeric("431", {"No nickname given"});
-  if (!is_valid_nick(nick, hub_.config_.nick_len)) return numeric("432", {clip(nick), "Erroneous nickname"});
-  auto it = hub_.nicks_.find(ascii_lower(nick));
-  if (it != hub_.nicks_.end() && it->second != c_->id) return numeric("433", {nick, "Nickname is already in use"});
+  if (nick.empty()) return reply(num::err_nonicknamegiven);
+  if (!is_valid_nick(nick, cfg().nick_len)) return reply(num::err_erroneusnickname, {clip(nick)});
+  const chat_client* owner = st_.find_nick(nick);
+  if (owner != nullptr && owner != c_) return reply(num::err_nicknameinuse, {nick});
   if (nick == c_->nick) return;
   if (c_->registered) {
-    auto to = peers();
+    auto to = st_.peers(*c_);
     to.push_back(c_->id);  // the user sees its own change too
     send(std::move(to), user_line("NICK", {nick}));  // from the old nick!user@host
   }
-  set_nick(nick);
+  st_.rename(*c_, nick);
   try_register();
 }
 
-void chat_hub::context::set_nick(std::string_view nick) {
-  if (!c_->nick.empty()) {
-    auto old = hub_.nicks_.find(ascii_lower(c_->nick));
-    if (old != hub_.nicks_.end() && old->second == c_->id) hub_.nicks_.erase(old);
-  }
-  c_->nick = std::string(nick);
-  hub_.nicks_[ascii_lower(nick)] = c_->id;
-  if (c_->registered) c_->prefix = c_->nick + "!" + c_->user + "@" + c_->host;
-}
-
 void chat_hub::context::on_user(const irc_message& m) {
-  if (c_->registered || !c_->user.empty()) return numeric("462", {"You may not reregister"});
-  if (m.size() < 4 || m.param(0).empty()) return not_enough_params("USER");
+  // dispatch() answered 462 (already registered) and 461 (fewer than 4, or an empty realname).
   c_->user = sanitize_user(m.param(0));
   c_->realname = std::string(clip(m.param(3), realname_len));
   try_register();
@@ -85,72 +74,82 @@ void chat_hub::context::on_user(const irc_message& m) {
 
 void chat_hub::context::on_pass(const irc_message&) {
   // No passwords here; accepted and ignored before registration, as RFC 2812 orders PASS first.
-  if (c_->registered) numeric("462", {"You may not reregister"});
+  if (c_->registered) reply(num::err_alreadyregistered);
 }
 
 void chat_hub::context::try_register() {
   if (c_->registered || c_->nick.empty() || c_->user.empty() || c_->cap_negotiating) return;
-  c_->registered = true;
-  ++hub_.registered_;
-  c_->prefix = c_->nick + "!" + c_->user + "@" + c_->host;
+  st_.mark_registered(*c_, now());
   out_.registered_now = true;
   welcome();
 }
 
 void chat_hub::context::welcome() {
-  const auto& cfg = hub_.config_;
-  numeric("001", {"Welcome to the " + cfg.network + " IRC Network " + c_->prefix});
-  numeric("002", {"Your host is " + cfg.server_name + ", running version " + cfg.version});
-  numeric("003", {"This server was created " + (cfg.created.empty() ? std::string("at startup") : cfg.created)});
-  numeric("004", {cfg.server_name, cfg.version, "i", "n"}, false);
-
-  std::string network = cfg.network.empty() ? std::string("simul") : cfg.network;
-  std::replace(network.begin(), network.end(), ' ', '_');
-  std::vector<std::string> tokens = {
-      "CHANTYPES=#",
-      "NICKLEN=" + std::to_string(cfg.nick_len),
-      "CHANNELLEN=" + std::to_string(cfg.channel_len),
-      "CASEMAPPING=ascii",
-      "NETWORK=" + network,
-      "CHANMODES=,,,n",
-      "TARGMAX=PRIVMSG:" + std::to_string(max_targets) + ",NOTICE:" + std::to_string(max_targets),
-      "USERLEN=" + std::to_string(user_len),
-      "TOPICLEN=" + std::to_string(topic_len),
-  };
-  if (cfg.max_rooms_per_user > 0) tokens.push_back("CHANLIMIT=#:" + std::to_string(cfg.max_rooms_per_user));
-  std::vector<std::string_view> p = {me()};
-  for (const auto& t : tokens) p.push_back(t);
-  p.push_back("are supported by this server");
-  send_self(format_message(cfg.server_name, "005", p, {cfg.max_line_bytes, true}));
+  reply(num::rpl_welcome, {"Welcome to the " + cfg().network + " IRC Network " + c_->prefix});
+  reply(num::rpl_yourhost, {"Your host is " + cfg().server_name + ", running version " + cfg().version});
+  reply(num::rpl_created,
+        {"This server was created " + (cfg().created.empty() ? std::string("at startup") : cfg().created)});
+  // <server> <version> <user modes> <channel modes> <channel modes taking a parameter>
+  reply(num::rpl_myinfo, {cfg().server_name, cfg().version, "iow", "biklmnostv", "bklov"}, false);
+  isupport();
   motd();
 }
 
+void chat_hub::context::isupport() {
+  std::string network = cfg().network.empty() ? std::string("simul") : cfg().network;
+  std::replace(network.begin(), network.end(), ' ', '_');
+  const auto targets = std::to_string(max_targets);
+  // Two lines: a line may carry 15 parameters, of which the nick and the text take two.
+  std::vector<std::string> first = {
+      "CHANTYPES=#",
+      "NICKLEN=" + std::to_string(cfg().nick_len),
+      "CHANNELLEN=" + std::to_string(cfg().channel_len),
+      "CASEMAPPING=ascii",
+      "NETWORK=" + network,
+      "CHANMODES=b,k,l,imnst",
+      "PREFIX=(ov)@+",
+      "MODES=" + std::to_string(max_mode_params),
+      "TARGMAX=PRIVMSG:" + targets + ",NOTICE:" + targets + ",KICK:" + targets,
+  };
+  std::vector<std::string> second = {
+      "USERLEN=" + std::to_string(user_len),   "TOPICLEN=" + std::to_string(topic_len),
+      "KICKLEN=" + std::to_string(kick_len),   "AWAYLEN=" + std::to_string(away_len),
+      "MAXLIST=b:" + std::to_string(max_bans),
+  };
+  if (cfg().max_rooms_per_user > 0) second.push_back("CHANLIMIT=#:" + std::to_string(cfg().max_rooms_per_user));
+  for (const std::vector<std::string>* tokens : {&first, &second}) {
+    std::vector<std::string_view> p = {me()};
+    for (const auto& t : *tokens) p.push_back(t);
+    p.push_back(num::rpl_isupport.text);
+    send_self(format_message(cfg().server_name, num::rpl_isupport.code, p, {cfg().max_line_bytes, true}));
+  }
+}
+
 void chat_hub::context::motd() {
-  const auto& cfg = hub_.config_;
-  if (cfg.motd.empty()) return numeric("422", {"MOTD File is missing"});
-  numeric("375", {"- " + cfg.server_name + " Message of the day - "});
-  std::string_view text = cfg.motd;
+  if (cfg().motd.empty()) return reply(num::err_nomotd);
+  reply(num::rpl_motdstart, {"- " + cfg().server_name + " Message of the day - "});
+  std::string_view text = cfg().motd;
   if (text.back() == '\n') text.remove_suffix(1);
   while (true) {
     auto nl = text.find('\n');
     auto line = text.substr(0, nl);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    numeric("372", {"- " + std::string(line)});
+    reply(num::rpl_motd, {"- " + std::string(line)});
     if (nl == std::string_view::npos) break;
     text.remove_prefix(nl + 1);
   }
-  numeric("376", {"End of MOTD command"});
+  reply(num::rpl_endofmotd);
 }
 
 void chat_hub::context::on_ping(const irc_message& m) {
-  if (m.param(0).empty()) return numeric("409", {"No origin specified"});
-  send_self(server_line("PONG", {hub_.config_.server_name, m.param(0)}));
+  if (m.param(0).empty()) return reply(num::err_noorigin);
+  send_self(server_line("PONG", {cfg().server_name, m.param(0)}));
 }
 
 void chat_hub::context::on_quit(const irc_message& m) {
   const std::string reason = m.param(0).empty() ? std::string("Client Quit") : std::string(m.param(0));
   send_self(format_message("", "ERROR", {"Closing Link: " + c_->host + " (" + reason + ")"},
-                           {hub_.config_.max_line_bytes, true}));
+                           {cfg().max_line_bytes, true}));
   out_.close = true;
   out_.close_reason = "client quit";
   remove_client(reason, true);

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -28,7 +29,13 @@ inline hub_config test_config() {
 }
 
 struct chat_fixture {
-  explicit chat_fixture(hub_config c = test_config()) : hub(std::move(c)) {}
+  explicit chat_fixture(hub_config c = test_config()) : hub(with_clock(std::move(c), this)) {}
+
+  /// The hub's clock reads `now` (unless the test set its own clock).
+  static hub_config with_clock(hub_config c, chat_fixture* self) {
+    if (!c.clock) c.clock = [self] { return self->now; };
+    return c;
+  }
 
   /// Records every delivery's lines (without CRLF) in the inboxes of its recipients.
   void collect(const hub_output& out) {
@@ -83,6 +90,7 @@ struct chat_fixture {
   }
 
   chat_hub hub;
+  std::int64_t now = 1700000000;  // the hub's wall clock, seconds since the epoch
   std::map<client_id, lines> inbox;
   hub_output last;
 };

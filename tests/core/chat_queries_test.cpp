@@ -7,11 +7,11 @@
 using namespace simul::core;
 using namespace simul::core::test;
 
-TEST_CASE("MODE on a room answers 324 with its modes") {
+TEST_CASE("MODE on a room answers 324 with its modes (+n and +t by default) and 329 with its creation time") {
   chat_fixture f;
   f.join_room(1, "alice", "#a");
   f.send(1, "MODE #A");
-  CHECK(f.take(1) == lines{":irc.test 324 alice #a +n"});
+  CHECK(f.take(1) == lines{":irc.test 324 alice #a +nt", ":irc.test 329 alice #a 1700000000"});
 }
 
 TEST_CASE("MODE b on a room answers an empty ban list with 368") {
@@ -21,11 +21,13 @@ TEST_CASE("MODE b on a room answers an empty ban list with 368") {
   CHECK(f.take(1) == lines{":irc.test 368 alice #a :End of channel ban list"});
 }
 
-TEST_CASE("changing a room's modes is 482: nobody is a channel operator") {
+TEST_CASE("changing a room's modes is 482 for a member who is not its operator") {
   chat_fixture f;
   f.join_room(1, "alice", "#a");
-  f.send(1, "MODE #a +t");
-  CHECK(f.take(1) == lines{":irc.test 482 alice #a :You're not channel operator"});
+  f.join_room(2, "bob", "#a");
+  f.send(2, "MODE #a -t");
+  CHECK(f.take(2) == lines{":irc.test 482 bob #a :You're not channel operator"});
+  CHECK(f.take(1).empty());
 }
 
 TEST_CASE("MODE on a missing room is 403, without a target 461") {
@@ -68,7 +70,7 @@ TEST_CASE("WHO on a room lists each member with 352 then 315") {
   f.join_room(2, "bob", "#a");
   f.send(2, "WHO #a");
   CHECK(f.take(2) == lines{
-                         ":irc.test 352 bob #a alice 127.0.0.1 irc.test alice H :0 Real alice",
+                         ":irc.test 352 bob #a alice 127.0.0.1 irc.test alice H@ :0 Real alice",
                          ":irc.test 352 bob #a bob 127.0.0.1 irc.test bob H :0 Real bob",
                          ":irc.test 315 bob #a :End of WHO list",
                      });
@@ -88,15 +90,16 @@ TEST_CASE("WHO on a nick answers one 352 with * as the room; unknown masks only 
   CHECK(f.take(1) == lines{":irc.test 315 alice * :End of WHO list"});
 }
 
-TEST_CASE("WHOIS answers 311, 319, 312, 318; a missing nick 401 and 318; no nick 431") {
+TEST_CASE("WHOIS answers 311, 319, 312, 317, 318; a missing nick 401 and 318; no nick 431") {
   chat_fixture f;
   f.join_room(1, "alice", "#a,#b");
   f.join_server(2, "bob");
   f.send(2, "WHOIS alice");
   CHECK(f.take(2) == lines{
                          ":irc.test 311 bob alice alice 127.0.0.1 * :Real alice",
-                         ":irc.test 319 bob alice :#a #b",
+                         ":irc.test 319 bob alice :@#a @#b",
                          ":irc.test 312 bob alice irc.test :TestNet",
+                         ":irc.test 317 bob alice 0 1700000000 :seconds idle, signon time",
                          ":irc.test 318 bob alice :End of WHOIS list",
                      });
   f.send(2, "WHOIS ghost");
@@ -152,5 +155,7 @@ TEST_CASE("LUSERS counts users, unknown connections and rooms") {
                          ":irc.test 253 alice 1 :unknown connection(s)",
                          ":irc.test 254 alice 1 :channels formed",
                          ":irc.test 255 alice :I have 2 clients and 0 servers",
+                         ":irc.test 265 alice 2 2 :Current local users 2, max 2",
+                         ":irc.test 266 alice 2 2 :Current global users 2, max 2",
                      });
 }

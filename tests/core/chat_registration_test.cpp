@@ -17,10 +17,10 @@ TEST_CASE("NICK then USER registers with 001 to 005 and then the MOTD or 422") {
   CHECK(out.registered_now);
   CHECK(f.hub.is_registered(1));
   auto got = f.take(1);
-  CHECK(chat_fixture::commands(got) == std::vector<std::string>{"001", "002", "003", "004", "005", "422"});
+  CHECK(chat_fixture::commands(got) == std::vector<std::string>{"001", "002", "003", "004", "005", "005", "422"});
   CHECK(got[0] == ":irc.test 001 alice :Welcome to the TestNet IRC Network alice!al@10.0.0.1");
-  CHECK(got[3] == ":irc.test 004 alice irc.test simul-test i n");
-  CHECK(got[5] == ":irc.test 422 alice :MOTD File is missing");
+  CHECK(got[3] == ":irc.test 004 alice irc.test simul-test iow biklmnostv bklov");
+  CHECK(got[6] == ":irc.test 422 alice :MOTD File is missing");
 }
 
 TEST_CASE("USER then NICK registers the same way") {
@@ -57,11 +57,11 @@ TEST_CASE("a configured MOTD is sent as 375, one 372 per line, 376") {
   f.send(1, "NICK alice");
   f.send(1, "USER al 0 * :Alice");
   auto got = f.take(1);
-  REQUIRE(got.size() == 9);
-  CHECK(got[5] == ":irc.test 375 alice :- irc.test Message of the day - ");
-  CHECK(got[6] == ":irc.test 372 alice :- Hello");
-  CHECK(got[7] == ":irc.test 372 alice :- Second line");
-  CHECK(got[8] == ":irc.test 376 alice :End of MOTD command");
+  REQUIRE(got.size() == 10);
+  CHECK(got[6] == ":irc.test 375 alice :- irc.test Message of the day - ");
+  CHECK(got[7] == ":irc.test 372 alice :- Hello");
+  CHECK(got[8] == ":irc.test 372 alice :- Second line");
+  CHECK(got[9] == ":irc.test 376 alice :End of MOTD command");
 }
 
 TEST_CASE("CAP LS 302 answers an empty list and holds registration until CAP END") {

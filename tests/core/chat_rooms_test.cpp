@@ -9,14 +9,13 @@
 using namespace simul::core;
 using namespace simul::core::test;
 
-TEST_CASE("JOIN answers the joiner with JOIN, 331, 353 and 366") {
+TEST_CASE("JOIN answers the joiner with JOIN, 353 and 366, and no 331 when there is no topic") {
   chat_fixture f;
   f.join_server(1, "alice");
   f.send(1, "JOIN #Room");
   CHECK(f.take(1) == lines{
                          ":alice!alice@127.0.0.1 JOIN #Room",
-                         ":irc.test 331 alice #Room :No topic is set",
-                         ":irc.test 353 alice = #Room :alice",
+                         ":irc.test 353 alice = #Room :@alice",
                          ":irc.test 366 alice #Room :End of NAMES list",
                      });
   CHECK(f.hub.rooms() == 1);
@@ -32,16 +31,19 @@ TEST_CASE("JOIN is echoed to every member, the joiner included, as one shared bu
   const auto& join = out.deliveries.front();
   CHECK(*join.line == ":carol!carol@127.0.0.1 JOIN #a\r\n");
   CHECK(join.to == std::vector<client_id>{1, 2, 3});
-  CHECK(f.take(3)[2] == ":irc.test 353 carol = #a :alice bob carol");
+  CHECK(f.take(3)[1] == ":irc.test 353 carol = #a :@alice bob carol");
 }
 
-TEST_CASE("JOIN shows the topic with 332 when one is set") {
+TEST_CASE("JOIN shows the topic with 332 and 333 when one is set") {
   chat_fixture f;
   f.join_room(1, "alice", "#a");
   f.send(1, "TOPIC #a :the topic");
   f.join_server(2, "bob");
   f.send(2, "JOIN #a");
-  CHECK(f.take(2)[1] == ":irc.test 332 bob #a :the topic");
+  auto got = f.take(2);
+  REQUIRE(got.size() == 5);
+  CHECK(got[1] == ":irc.test 332 bob #a :the topic");
+  CHECK(got[2] == ":irc.test 333 bob #a alice 1700000000");
 }
 
 TEST_CASE("JOIN with a list joins each room, and joining again is ignored") {
@@ -49,7 +51,7 @@ TEST_CASE("JOIN with a list joins each room, and joining again is ignored") {
   f.join_server(1, "alice");
   f.send(1, "JOIN #a,#b");
   CHECK(chat_fixture::commands(f.take(1)) ==
-        std::vector<std::string>{"JOIN", "331", "353", "366", "JOIN", "331", "353", "366"});
+        std::vector<std::string>{"JOIN", "353", "366", "JOIN", "353", "366"});
   f.send(1, "JOIN #A");
   CHECK(f.take(1).empty());
   CHECK(f.hub.rooms() == 2);
@@ -132,20 +134,23 @@ TEST_CASE("a recreated room forgets its old topic") {
   f.send(1, "PART #a");
   f.take(1);
   f.send(1, "JOIN #a");
-  CHECK(f.take(1)[1] == ":irc.test 331 alice #a :No topic is set");
+  CHECK(chat_fixture::commands(f.take(1)) == std::vector<std::string>{"JOIN", "353", "366"});
+  f.send(1, "TOPIC #a");
+  CHECK(f.take(1) == lines{":irc.test 331 alice #a :No topic is set"});
 }
 
-TEST_CASE("TOPIC sets and broadcasts the topic to all members; a query returns 332 or 331") {
+TEST_CASE("TOPIC sets and broadcasts the topic to all members; a query returns 332 and 333, or 331") {
   chat_fixture f;
   f.join_room(1, "alice", "#a");
   f.join_room(2, "bob", "#a");
-  f.send(1, "TOPIC #a");
-  CHECK(f.take(1) == lines{":irc.test 331 alice #a :No topic is set"});
-  f.send(2, "TOPIC #A :Hello world");
-  CHECK(f.take(1) == lines{":bob!bob@127.0.0.1 TOPIC #a :Hello world"});
-  CHECK(f.take(2) == lines{":bob!bob@127.0.0.1 TOPIC #a :Hello world"});
-  f.send(1, "TOPIC #a");
-  CHECK(f.take(1) == lines{":irc.test 332 alice #a :Hello world"});
+  f.send(2, "TOPIC #a");
+  CHECK(f.take(2) == lines{":irc.test 331 bob #a :No topic is set"});
+  f.now += 5;
+  f.send(1, "TOPIC #A :Hello world");
+  CHECK(f.take(1) == lines{":alice!alice@127.0.0.1 TOPIC #a :Hello world"});
+  CHECK(f.take(2) == lines{":alice!alice@127.0.0.1 TOPIC #a :Hello world"});
+  f.send(2, "TOPIC #a");
+  CHECK(f.take(2) == lines{":irc.test 332 bob #a :Hello world", ":irc.test 333 bob #a alice 1700000005"});
 }
 
 TEST_CASE("TOPIC errors: 461 without a room, 403 for a missing room, 442 to set it from outside") {
@@ -167,12 +172,10 @@ TEST_CASE("NAMES lists a room's members then 366; a missing room gets only 366")
   f.join_room(2, "bob", "#a");
   f.send(2, "NAMES #a,#zzz");
   CHECK(f.take(2) == lines{
-                         ":irc.test 353 bob = #a :alice bob",
+                         ":irc.test 353 bob = #a :@alice bob",
                          ":irc.test 366 bob #a :End of NAMES list",
                          ":irc.test 366 bob #zzz :End of NAMES list",
                      });
-  f.send(2, "NAMES");
-  CHECK(f.take(2) == lines{":irc.test 366 bob * :End of NAMES list"});
 }
 
 TEST_CASE("NAMES of a big room is split over several 353 lines within max_line_bytes") {

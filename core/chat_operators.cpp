@@ -1,0 +1,57 @@
+// chat_hub server operators: OPER (accounts from hub_config, passwords as crypt(3) hashes) and KILL.
+// Operators may also KICK in any room (chat_channels.cpp) and send WALLOPS (chat_messages.cpp).
+#include <crypt.h>
+
+#include <memory>
+#include <string>
+
+#include "core/chat_context.hpp"
+#include "core/irc_mask.hpp"
+
+namespace simul::core {
+namespace {
+
+// True when crypt(password, hash) reproduces hash. crypt_r is reentrant; its scratch data is large.
+bool password_matches(std::string_view password, const std::string& hash) {
+  if (hash.empty() || hash.front() == '*' || hash.front() == '!') return false;  // locked entries
+  auto data = std::make_unique<crypt_data>();
+  const std::string pw(password);
+  const char* out = crypt_r(pw.c_str(), hash.c_str(), data.get());
+  if (out == nullptr || out[0] == '*') return false;  // unsupported or malformed hash
+  const std::string_view got(out);
+  if (got.size() != hash.size()) return false;
+  unsigned diff = 0;  // compare every byte: no early exit on the first difference
+  for (std::size_t i = 0; i < got.size(); ++i) diff |= static_cast<unsigned char>(got[i] ^ hash[i]);
+  return diff == 0;
+}
+
+}  // namespace
+
+void chat_hub::context::on_oper(const irc_message& m) {
+  const oper_account* account = nullptr;
+  for (const auto& a : cfg().operators) {
+    if (a.name == m.param(0)) account = &a;
+  }
+  if (account == nullptr) return reply(num::err_passwdmismatch);  // do not tell which names exist
+  if (!mask_match(account->host_mask.empty() ? "*" : account->host_mask, c_->prefix)) {
+    return reply(num::err_nooperhost);
+  }
+  if (!password_matches(m.param(1), account->password_hash)) return reply(num::err_passwdmismatch);
+  if (!c_->oper) {
+    st_.set_oper(*c_, true);
+    send_self(user_line("MODE", {c_->nick, "+o"}));
+  }
+  reply(num::rpl_youreoper);
+}
+
+void chat_hub::context::on_kill(const irc_message& m) {
+  if (!c_->oper) return reply(num::err_noprivileges);
+  chat_client* victim = st_.find_user(m.param(0));
+  if (victim == nullptr) return reply(num::err_nosuchnick, {clip(m.param(0))});
+  const std::string reason(clip(m.param(1), kick_len));
+  const std::string killed = "Killed (" + c_->nick + " (" + reason + "))";
+  out_.deliveries.push_back({make_shared_line(user_line("KILL", {victim->nick, reason})), {victim->id}});
+  kill_client(*victim, killed, "Closing Link: " + victim->host + " (" + killed + ")");
+}
+
+}  // namespace simul::core
