@@ -50,7 +50,10 @@ void chat_hub::context::ban_list(const chat_room& r) {
 void chat_hub::context::room_mode(chat_room& r, const irc_message& m) {
   const chat_member* mine = r.member(c_->id);
   if (m.size() == 1) {
-    reply(num::rpl_channelmodeis, {r.name, r.mode_string(mine != nullptr)}, false);
+    const auto modes = r.mode_params(mine != nullptr);
+    std::vector<std::string_view> p = {me(), r.name};
+    for (const auto& s : modes) p.push_back(s);
+    send_self(format_message(cfg().server_name, num::rpl_channelmodeis.code, p, {cfg().max_line_bytes, false}));
     return reply(num::rpl_creationtime, {r.name, std::to_string(r.created)}, false);
   }
   const bool op = mine != nullptr && mine->op;

@@ -26,7 +26,7 @@ bool chat_room::is_banned(const chat_client& c) const {
   return std::any_of(bans.begin(), bans.end(), [&](const chat_ban& b) { return mask_match(b.mask, who); });
 }
 
-std::string chat_room::mode_string(bool show_key) const {
+std::vector<std::string> chat_room::mode_params(bool show_key) const {
   std::string flags = "+";
   if (invite_only) flags += 'i';
   if (!key.empty()) flags += 'k';
@@ -35,9 +35,10 @@ std::string chat_room::mode_string(bool show_key) const {
   if (no_external) flags += 'n';
   if (secret) flags += 's';
   if (topic_ops) flags += 't';
-  if (!key.empty()) flags += " " + (show_key ? key : std::string("*"));
-  if (limit > 0) flags += " " + std::to_string(limit);
-  return flags;
+  std::vector<std::string> out{std::move(flags)};
+  if (!key.empty()) out.push_back(show_key ? key : std::string("*"));
+  if (limit > 0) out.push_back(std::to_string(limit));
+  return out;
 }
 
 // ---- chat_state ---------------------------------------------------------------------------------

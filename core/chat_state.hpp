@@ -80,8 +80,8 @@ struct chat_room {
   chat_member* member(client_id id) noexcept;
   const chat_member* member(client_id id) const noexcept;
   bool is_banned(const chat_client& c) const;
-  /// "+ntk key"-style: the flags, then the parameters of k and l (the key only if `show_key`).
-  std::string mode_string(bool show_key) const;
+  /// The modes as MODE parameters: "+iklmnst", then the key ("*" unless `show_key`), the limit.
+  std::vector<std::string> mode_params(bool show_key) const;
 };
 
 class chat_state {
