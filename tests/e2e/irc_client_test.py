@@ -2,8 +2,10 @@
 """End-to-end: real IRC clients (Debian's python3-irc library) talk through simul-server.
 
 Usage: irc_client_test.py PATH/TO/simul-server [--model async|threaded]
-Starts the server on free ports, connects two clients, and checks that a room message, a
-private message, a NICK change, a TOPIC, a PART and a QUIT all cross between them.
+Starts the server on free ports, connects three clients, and checks that a room message, a
+private message, a NICK change, a TOPIC, a PART and a QUIT all cross between them, and that the
+room's creator is its operator: +t, +v, KICK, INVITE into a +i room, a +k room's key, an AWAY
+reply, WHOIS and LIST behave as a client expects.
 Exits 0 when every check passes; every wait has a deadline.
 """
 import re
@@ -45,10 +47,15 @@ class Client:
         self.conn.add_global_handler("all_events", self.record)
 
     def record(self, conn, event):
-        self.events.append(event)
+        # Handlers are global to the reactor: keep only this connection's events.
+        if conn is self.conn:
+            self.events.append(event)
 
     def seen(self, kind, pred=lambda e: True):
-        return any(e.type == kind and pred(e) for e in self.events)
+        return self.count(kind, pred) > 0
+
+    def count(self, kind, pred=lambda e: True):
+        return sum(1 for e in self.events if e.type == kind and pred(e))
 
 
 def wait_until(reactor, cond, what):
@@ -61,6 +68,12 @@ def wait_until(reactor, cond, what):
     return False
 
 
+def dump(*clients):
+    for c in clients:
+        for e in c.events[-12:]:
+            print(f"  {c.conn.get_nickname()}: {e.type} {e.source} {e.target} {e.arguments}")
+
+
 def main():
     binary = sys.argv[1]
     model = sys.argv[sys.argv.index("--model") + 1] if "--model" in sys.argv else "async"
@@ -70,15 +83,19 @@ def main():
         reactor = irc.client.IRC()  # called Reactor in newer releases
         alice = Client(reactor, port, "alice")
         bob = Client(reactor, port, "bob")
+        others = []
 
         def check(cond, what):
             ok = wait_until(reactor, cond, what)
             results.append(ok)
             if ok:
                 print(f"ok: {what}")
+            else:
+                dump(alice, bob, *others)
 
         check(lambda: alice.seen("welcome") and bob.seen("welcome"), "both clients registered (001)")
         alice.conn.join("#e2e")
+        check(lambda: alice.seen("join", lambda e: e.source.nick == "alice"), "alice creates #e2e")
         bob.conn.join("#e2e")
         check(lambda: alice.seen("join", lambda e: e.source.nick == "bob"), "alice sees bob join #e2e")
         check(lambda: bob.seen("namreply"), "bob got the NAMES list")
@@ -89,8 +106,55 @@ def main():
         bob.conn.privmsg("alice", "hello alice")
         check(lambda: alice.seen("privmsg", lambda e: e.arguments == ["hello alice"]), "alice receives a private message")
 
-        bob.conn.topic("#e2e", "simul testing")
-        check(lambda: alice.seen("topic", lambda e: e.arguments == ["simul testing"]), "alice sees the new topic")
+        check(lambda: bob.seen("namreply", lambda e: "@alice" in e.arguments[2].split()),
+              "the room's creator is its operator (@alice in NAMES)")
+        bob.conn.topic("#e2e", "not allowed")
+        check(lambda: bob.seen("chanoprivsneeded"), "+t (default): bob may not set the topic (482)")
+        alice.conn.topic("#e2e", "simul testing")
+        check(lambda: bob.seen("topic", lambda e: e.arguments == ["simul testing"]), "bob sees the operator's topic")
+        alice.conn.mode("#e2e", "+v bob")
+        check(lambda: bob.seen("mode", lambda e: e.arguments == ["+v", "bob"]), "bob sees alice give him +v")
+
+        carol = Client(reactor, port, "carol")
+        others.append(carol)
+        check(lambda: carol.seen("welcome"), "carol registered")
+        carol.conn.join("#e2e")
+        check(lambda: alice.seen("join", lambda e: e.source.nick == "carol"), "carol joins #e2e")
+        alice.conn.kick("#e2e", "carol", "out you go")
+        check(lambda: carol.seen("kick", lambda e: e.arguments == ["carol", "out you go"]), "carol sees her KICK")
+        alice.conn.mode("#e2e", "+i")
+        carol.conn.join("#e2e")
+        check(lambda: carol.seen("inviteonlychan"), "+i: carol cannot rejoin uninvited (473)")
+        alice.conn.invite("carol", "#e2e")
+        check(lambda: carol.seen("invite", lambda e: e.arguments == ["#e2e"]) and alice.seen("inviting"),
+              "carol is invited (INVITE) and alice told so (341)")
+        carol.conn.join("#e2e")
+        check(lambda: alice.count("join", lambda e: e.source.nick == "carol" and e.target == "#e2e") == 2,
+              "the invited carol joins the +i room")
+
+        alice.conn.join("#locked")
+        alice.conn.mode("#locked", "+k sesame")
+        check(lambda: alice.seen("mode", lambda e: e.target == "#locked" and e.arguments == ["+k", "sesame"]),
+              "alice sets a key on #locked")
+        carol.conn.join("#locked")
+        check(lambda: carol.seen("badchannelkey"), "+k: joining without the key fails (475)")
+        carol.conn.join("#locked", "sesame")
+        check(lambda: alice.seen("join", lambda e: e.source.nick == "carol" and e.target == "#locked"),
+              "joining with the key works")
+
+        bob.conn.send_raw("AWAY :at lunch")
+        check(lambda: bob.seen("nowaway"), "bob is marked away (306)")
+        alice.conn.privmsg("bob", "are you there?")
+        check(lambda: alice.seen("away", lambda e: e.arguments == ["bob", "at lunch"]), "alice gets bob's away reply (301)")
+        alice.conn.whois(["bob"])
+        check(lambda: alice.seen("whoisuser", lambda e: e.arguments[0] == "bob")
+              and alice.seen("whoischannels", lambda e: "+#e2e" in e.arguments[1].split())
+              and alice.seen("endofwhois"), "WHOIS bob answers 311, 319 (+#e2e) and 318")
+        carol.conn.list()
+        check(lambda: carol.seen("list", lambda e: e.arguments[0] == "#e2e" and e.arguments[1] == "3")
+              and carol.seen("listend"), "LIST shows #e2e with its 3 users")
+        bob.conn.send_raw("AWAY")
+        check(lambda: bob.seen("unaway"), "bob is back (305)")
 
         bob.conn.nick("bobby")
         check(lambda: alice.seen("nick", lambda e: e.target == "bobby"), "alice sees bob become bobby")
