@@ -57,6 +57,12 @@ struct oper_account {
   std::string host_mask = "*";  // nick!user@host mask the OPER must come from
 };
 
+/// Parses operator accounts from their config text: entries separated by ',', each
+/// "name hash [host_mask]" separated by spaces, e.g. "root $6$salt$... , lan $y$... *!*@10.*".
+/// Appends them to `out` and returns "" or the reason the text is wrong (a hash that is not a
+/// crypt(3) hash this system supports, e.g. a plain password, is refused).
+std::string parse_oper_accounts(std::string_view text, std::vector<oper_account>& out);
+
 struct hub_config {
   std::string server_name = "simul.local";  // prefix of server replies
   std::string network = "simul";            // ISUPPORT NETWORK=

@@ -25,7 +25,44 @@ bool password_matches(std::string_view password, const std::string& hash) {
   return diff == 0;
 }
 
+bool is_supported_hash(const std::string& hash) {
+  if (hash.size() < 3 || hash.front() != '$') return false;
+  auto data = std::make_unique<crypt_data>();
+  const char* out = crypt_r("probe", hash.c_str(), data.get());
+  return out != nullptr && out[0] == '$';
+}
+
 }  // namespace
+
+std::string parse_oper_accounts(std::string_view text, std::vector<oper_account>& out) {
+  std::vector<oper_account> found;
+  std::string error;
+  for_each_in_list(text, [&](std::string_view entry) {
+    std::vector<std::string> words;
+    std::size_t i = 0;
+    while (i < entry.size()) {
+      if (entry[i] == ' ' || entry[i] == '\t' || entry[i] == '\n') {
+        ++i;
+        continue;
+      }
+      auto end = entry.find_first_of(" \t\n", i);
+      if (end == std::string_view::npos) end = entry.size();
+      words.emplace_back(entry.substr(i, end - i));
+      i = end;
+    }
+    if (!error.empty() || words.empty()) return;
+    if (words.size() < 2 || words.size() > 3) {
+      error = "each operator must be \"name hash [host_mask]\" (got " + std::to_string(words.size()) + " words)";
+    } else if (!is_supported_hash(words[1])) {
+      error = "operator " + words[0] + ": the password must be a crypt(3) hash such as $6$... or $y$... "
+              "(make one with `openssl passwd -6`), not a password";
+    } else {
+      found.push_back({words[0], words[1], words.size() == 3 ? words[2] : std::string("*")});
+    }
+  });
+  if (error.empty()) out.insert(out.end(), found.begin(), found.end());
+  return error;
+}
 
 void chat_hub::context::on_oper(const irc_message& m) {
   const oper_account* account = nullptr;

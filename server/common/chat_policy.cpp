@@ -23,6 +23,9 @@ core::hub_config make_hub_config(const config& cfg) {
   gmtime_r(&now, &tm);
   std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
   h.created = when;
+  // Validated when the config was read, so nothing is left to report here.
+  (void)core::parse_oper_accounts(cfg.chat_service.operators, h.operators);
+  h.clock = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
   return h;
 }
 

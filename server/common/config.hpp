@@ -31,6 +31,7 @@ struct chat_config {
   // and motd_file the file's absolute path.
   std::uint32_t nick_len = 30;               // ISUPPORT NICKLEN=
   std::uint32_t channel_len = 50;            // ISUPPORT CHANNELLEN=
+  std::string operators;                     // OPER accounts: "name hash [mask], ..." (docs/CHAT.md)
 };
 
 struct log_config {

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <vector>
+
+#include "core/chat_hub.hpp"
 
 namespace simul::server::config_detail {
 namespace {
@@ -90,6 +93,11 @@ std::string check_motd(const std::string& s) {
 }
 
 std::string check_any(const std::string&) { return {}; }
+
+std::string check_operators(const std::string& s) {
+  std::vector<core::oper_account> accounts;
+  return core::parse_oper_accounts(s, accounts);
+}
 
 std::string check_level(const std::string& s) {
   static constexpr std::array levels{"trace", "debug", "info", "warn", "error", "critical", "off"};

@@ -52,6 +52,7 @@ std::string check_motd(const std::string& s);     // at most max_motd_bytes
 std::string check_any(const std::string& s);      // anything
 std::string check_level(const std::string& s);    // a spdlog level name
 std::string check_format(const std::string& s);   // text | json
+std::string check_operators(const std::string& s);  // "name hash [mask], ..." with crypt(3) hashes
 
 // ---- the table of keys -------------------------------------------------------------------------
 
@@ -75,6 +76,7 @@ void visit_fields(Config& c, Visitor&& v) {
   v("chat.motd_file", c.chat_service.motd_file, text_rule{check_any, false});
   v("chat.nick_len", c.chat_service.nick_len, int_rule{9, 255});
   v("chat.channel_len", c.chat_service.channel_len, int_rule{2, 255});
+  v("chat.operators", c.chat_service.operators, text_rule{check_operators, false});
   v("metrics.enabled", c.metrics.enabled);
   v("metrics.port", c.metrics.port, port);
   v("limits.max_connections", l.max_connections, int_rule{1, 1'000'000});

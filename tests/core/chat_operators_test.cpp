@@ -156,3 +156,20 @@ TEST_CASE("an operator may KICK in any room without being in it or its operator"
   f.send(3, "KICK #a bob");
   CHECK(f.hub.rooms() == 0);  // the last member kicked: the room is gone
 }
+
+TEST_CASE("operator accounts are read from their config text; plain passwords are refused") {
+  std::vector<oper_account> ops;
+  CHECK(parse_oper_accounts(std::string("root ") + sha512_secret + " , lan " + yescrypt_secret + " *!*@10.*", ops)
+            .empty());
+  REQUIRE(ops.size() == 2);
+  CHECK(ops[0].name == "root");
+  CHECK(ops[0].password_hash == sha512_secret);
+  CHECK(ops[0].host_mask == "*");
+  CHECK(ops[1].host_mask == "*!*@10.*");
+  CHECK(parse_oper_accounts("", ops).empty());
+  CHECK(ops.size() == 2);
+  std::vector<oper_account> bad;
+  CHECK(parse_oper_accounts("root secret", bad).find("crypt(3) hash") != std::string::npos);
+  CHECK(parse_oper_accounts("root", bad).find("name hash") != std::string::npos);
+  CHECK(bad.empty());
+}

@@ -8,21 +8,25 @@ room's creator is its operator: +t, +v, KICK, INVITE into a +i room, a +k room's
 reply, WHOIS and LIST behave as a client expects.
 Exits 0 when every check passes; every wait has a deadline.
 """
+import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 import irc.client
 
 DEADLINE_S = 20
+# Operator "root" with password "secret", as a crypt(3) hash (openssl passwd -6 -salt simulsalt secret).
+OPERATORS = "root $6$simulsalt$rUwkpYCMMkT8UZEaRYSwvNpCnoU.qctdTpaOrPuE8fpVGX2GoQMrkFmL6BhQbiblEu3JF/xguKxCWysdA3zFH1"
 
 
-def start_server(binary, model):
+def start_server(binary, model, config_path):
     proc = subprocess.Popen(
-        [binary, "--model", model, "--echo-port", "0", "--chat-port", "0", "--metrics-port", "0",
-         "--log-level", "info"],
+        [binary, "--config", config_path, "--model", model, "--echo-port", "0", "--chat-port", "0",
+         "--metrics-port", "0", "--log-level", "info"],
         stderr=subprocess.PIPE, text=True)
     found = {}
     ready = threading.Event()
@@ -77,7 +81,10 @@ def dump(*clients):
 def main():
     binary = sys.argv[1]
     model = sys.argv[sys.argv.index("--model") + 1] if "--model" in sys.argv else "async"
-    proc, port = start_server(binary, model)
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        f.write(f'chat:\n  operators: "{OPERATORS}"\n')
+    proc, port = start_server(binary, model, f.name)
+    os.unlink(f.name)
     results = []
     try:
         reactor = irc.client.IRC()  # called Reactor in newer releases
@@ -155,6 +162,19 @@ def main():
               and carol.seen("listend"), "LIST shows #e2e with its 3 users")
         bob.conn.send_raw("AWAY")
         check(lambda: bob.seen("unaway"), "bob is back (305)")
+
+        carol.conn.oper("root", "wrong")
+        check(lambda: carol.seen("passwdmismatch"), "OPER with a wrong password fails (464)")
+        alice.conn.oper("root", "secret")
+        check(lambda: alice.seen("youreoper"), "OPER with the configured password works (381)")
+        alice.conn.mode("alice", "+w")
+        alice.conn.send_raw("WALLOPS :hello operators")
+        check(lambda: alice.seen("wallops", lambda e: "hello operators" in [e.target, *e.arguments]),
+              "WALLOPS reaches +w users")
+        alice.conn.send_raw("KILL carol :enough")
+        check(lambda: carol.seen("kill") and bob.seen("quit", lambda e: e.source.nick == "carol"
+                                                      and "Killed (alice (enough))" in e.arguments[0]),
+              "KILL: carol is told, her peers see her QUIT")
 
         bob.conn.nick("bobby")
         check(lambda: alice.seen("nick", lambda e: e.target == "bobby"), "alice sees bob become bobby")
