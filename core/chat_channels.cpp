@@ -131,7 +131,7 @@ void chat_hub::context::names_of(const chat_room& r) {
   for (const auto& mb : r.members) {
     const chat_client* u = st_.find(mb.id);
     if (u == nullptr || (!inside && !can_see(*u))) continue;
-    lines.add(std::string(prefix_of(mb)) + u->nick, emit);
+    lines.add(std::string(prefix_of(mb, c_->multi_prefix)) + u->nick, emit);
   }
   lines.flush(emit);
 }

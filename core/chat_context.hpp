@@ -147,7 +147,11 @@ inline std::string_view nth_in_list(std::string_view list, std::size_t i) {
 /// At most n bytes of s: untrusted tokens echoed in error replies are clipped.
 inline std::string_view clip(std::string_view s, std::size_t n = 64) { return s.substr(0, n); }
 
-/// "@" for an operator, "+" for voice, "" otherwise (the highest prefix only).
-inline std::string_view prefix_of(const chat_member& m) { return m.op ? "@" : m.voice ? "+" : ""; }
+/// "@" for an operator, "+" for voice, "" otherwise: the highest prefix only, or all of them
+/// ("@+") for a client that enabled CAP multi-prefix.
+inline std::string_view prefix_of(const chat_member& m, bool all = false) {
+  if (all && m.op && m.voice) return "@+";
+  return m.op ? "@" : m.voice ? "+" : "";
+}
 
 }  // namespace simul::core

@@ -9,11 +9,11 @@
 namespace simul::core {
 namespace {
 
-// WHO flags: H here or G gone (away), '*' for a server operator, then the member's prefix.
-std::string who_flags(const chat_client& u, const chat_member* mb) {
+// WHO flags: H here or G gone (away), '*' for a server operator, then the member's prefix(es).
+std::string who_flags(const chat_client& u, const chat_member* mb, bool multi_prefix) {
   std::string f = u.away.empty() ? "H" : "G";
   if (u.oper) f += '*';
-  if (mb != nullptr) f += prefix_of(*mb);
+  if (mb != nullptr) f += prefix_of(*mb, multi_prefix);
   return f;
 }
 
@@ -26,7 +26,7 @@ void chat_hub::context::on_who(const irc_message& m) {
   const auto& srv = cfg().server_name;
   auto row = [&](const chat_client& u, std::string_view room, const chat_member* mb) {
     if (opers_only && !u.oper) return;
-    reply(num::rpl_whoreply, {room, u.user, u.host, srv, u.nick, who_flags(u, mb), "0 " + u.realname});
+    reply(num::rpl_whoreply, {room, u.user, u.host, srv, u.nick, who_flags(u, mb, c_->multi_prefix), "0 " + u.realname});
   };
   if (mask.front() == '#') {
     const chat_room* r = st_.find_room(mask);

@@ -33,12 +33,30 @@ std::string sanitize_user(std::string_view s) {
 
 void chat_hub::context::on_cap(const irc_message& m) {
   const auto sub = ascii_upper(m.param(0));
-  if (sub == "LS" || sub == "LIST") {
-    if (sub == "LS" && !c_->registered) c_->cap_negotiating = true;
-    send_self(server_line("CAP", {me(), sub, ""}));  // no capabilities offered
+  if (sub == "LS") {
+    if (!c_->registered) c_->cap_negotiating = true;
+    send_self(server_line("CAP", {me(), sub, "multi-prefix"}));  // the one capability offered
+  } else if (sub == "LIST") {
+    send_self(server_line("CAP", {me(), sub, c_->multi_prefix ? "multi-prefix" : ""}));
   } else if (sub == "REQ") {
     if (!c_->registered) c_->cap_negotiating = true;
-    send_self(server_line("CAP", {me(), "NAK", m.param(1)}));
+    // All or nothing: every capability asked for (or "-cap" to drop it) must be known.
+    bool known = true, enable = c_->multi_prefix;
+    const auto list = m.param(1);
+    std::size_t i = 0;
+    while (i < list.size()) {
+      auto end = list.find(' ', i);
+      if (end == std::string_view::npos) end = list.size();
+      auto cap = list.substr(i, end - i);
+      i = end + 1;
+      if (cap.empty()) continue;
+      const bool off = cap.front() == '-';
+      if (off) cap.remove_prefix(1);
+      if (ascii_lower(cap) != "multi-prefix") known = false;
+      enable = !off;
+    }
+    if (known && !list.empty()) c_->multi_prefix = enable;
+    send_self(server_line("CAP", {me(), known && !list.empty() ? "ACK" : "NAK", list}));
   } else if (sub == "END") {
     if (c_->cap_negotiating) {
       c_->cap_negotiating = false;

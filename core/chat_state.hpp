@@ -41,6 +41,7 @@ struct chat_client {
   std::int64_t signon = 0;         // registration time (unix seconds)
   std::int64_t last_message = 0;   // last PRIVMSG/NOTICE sent, for WHOIS idle time
   bool cap_negotiating = false;    // CAP LS/REQ seen: registration waits for CAP END
+  bool multi_prefix = false;       // CAP multi-prefix: NAMES and WHO show every prefix ("@+")
   bool registered = false;
   bool invisible = false;          // user mode +i
   bool wallops = false;            // user mode +w

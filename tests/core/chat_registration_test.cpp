@@ -64,11 +64,11 @@ TEST_CASE("a configured MOTD is sent as 375, one 372 per line, 376") {
   CHECK(got[9] == ":irc.test 376 alice :End of MOTD command");
 }
 
-TEST_CASE("CAP LS 302 answers an empty list and holds registration until CAP END") {
+TEST_CASE("CAP LS 302 offers multi-prefix and holds registration until CAP END") {
   chat_fixture f;
   f.connect(1);
   f.send(1, "CAP LS 302");
-  CHECK(f.take(1) == lines{":irc.test CAP * LS :"});
+  CHECK(f.take(1) == lines{":irc.test CAP * LS :multi-prefix"});
   f.send(1, "NICK alice");
   f.send(1, "USER al 0 * :Alice");
   CHECK_FALSE(f.hub.is_registered(1));
@@ -95,7 +95,7 @@ TEST_CASE("CAP after registration does not hold anything and uses the nick as ta
   chat_fixture f;
   f.join_server(1, "alice");
   f.send(1, "CAP LS");
-  CHECK(f.take(1) == lines{":irc.test CAP alice LS :"});
+  CHECK(f.take(1) == lines{":irc.test CAP alice LS :multi-prefix"});
   f.send(1, "CAP END");
   CHECK(f.take(1).empty());
 }
@@ -226,4 +226,25 @@ TEST_CASE("calls for an unknown client id return nothing and do not crash") {
   CHECK(f.hub.make_error_and_close(42, "x").deliveries.empty());
   CHECK(f.hub.nick(42).empty());
   CHECK_FALSE(f.hub.is_registered(42));
+}
+
+TEST_CASE("CAP REQ multi-prefix is acknowledged, listed, and makes NAMES and WHO show every prefix") {
+  chat_fixture f;
+  f.join_room(1, "alice", "#a");
+  f.send(1, "MODE #a +v alice");
+  f.send(1, "CAP REQ :multi-prefix");
+  CHECK(f.take(1) == lines{
+                         ":alice!alice@127.0.0.1 MODE #a +v alice",
+                         ":irc.test CAP alice ACK :multi-prefix",
+                     });
+  f.send(1, "CAP LIST");
+  CHECK(f.take(1) == lines{":irc.test CAP alice LIST :multi-prefix"});
+  f.send(1, "NAMES #a");
+  CHECK(f.take(1)[0] == ":irc.test 353 alice = #a :@+alice");
+  f.send(1, "WHO #a");
+  CHECK(f.take(1)[0] == ":irc.test 352 alice #a alice 127.0.0.1 irc.test alice H@+ :0 Real alice");
+  f.send(1, "CAP REQ -multi-prefix");
+  CHECK(f.take(1) == lines{":irc.test CAP alice ACK :-multi-prefix"});
+  f.send(1, "NAMES #a");
+  CHECK(f.take(1)[0] == ":irc.test 353 alice = #a :@alice");
 }
