@@ -1,5 +1,5 @@
 // chat_hub registration commands: CAP, NICK, USER, PASS, PING, QUIT, and the welcome burst
-// (001-005 with ISUPPORT, then the MOTD).
+// (001-005 with ISUPPORT, LUSERS, then the MOTD).
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -110,6 +110,7 @@ void chat_hub::context::welcome() {
   // <server> <version> <user modes> <channel modes> <channel modes taking a parameter>
   reply(num::rpl_myinfo, {cfg().server_name, cfg().version, "iow", "biklmnostv", "bklov"}, false);
   isupport();
+  lusers();  // as most servers do; clients such as irssi learn the room count from 254
   motd();
 }
 

@@ -7,7 +7,7 @@
 using namespace simul::core;
 using namespace simul::core::test;
 
-TEST_CASE("NICK then USER registers with 001 to 005 and then the MOTD or 422") {
+TEST_CASE("NICK then USER registers with 001 to 005, LUSERS, and then the MOTD or 422") {
   chat_fixture f;
   f.connect(1, "10.0.0.1");
   f.send(1, "NICK alice");
@@ -17,10 +17,11 @@ TEST_CASE("NICK then USER registers with 001 to 005 and then the MOTD or 422") {
   CHECK(out.registered_now);
   CHECK(f.hub.is_registered(1));
   auto got = f.take(1);
-  CHECK(chat_fixture::commands(got) == std::vector<std::string>{"001", "002", "003", "004", "005", "005", "422"});
+  CHECK(chat_fixture::commands(got) ==
+        std::vector<std::string>{"001", "002", "003", "004", "005", "005", "251", "254", "255", "265", "266", "422"});
   CHECK(got[0] == ":irc.test 001 alice :Welcome to the TestNet IRC Network alice!al@10.0.0.1");
   CHECK(got[3] == ":irc.test 004 alice irc.test simul-test iow biklmnostv bklov");
-  CHECK(got[6] == ":irc.test 422 alice :MOTD File is missing");
+  CHECK(got[11] == ":irc.test 422 alice :MOTD File is missing");
 }
 
 TEST_CASE("USER then NICK registers the same way") {
@@ -57,11 +58,11 @@ TEST_CASE("a configured MOTD is sent as 375, one 372 per line, 376") {
   f.send(1, "NICK alice");
   f.send(1, "USER al 0 * :Alice");
   auto got = f.take(1);
-  REQUIRE(got.size() == 10);
-  CHECK(got[6] == ":irc.test 375 alice :- irc.test Message of the day - ");
-  CHECK(got[7] == ":irc.test 372 alice :- Hello");
-  CHECK(got[8] == ":irc.test 372 alice :- Second line");
-  CHECK(got[9] == ":irc.test 376 alice :End of MOTD command");
+  REQUIRE(got.size() == 15);
+  CHECK(got[11] == ":irc.test 375 alice :- irc.test Message of the day - ");
+  CHECK(got[12] == ":irc.test 372 alice :- Hello");
+  CHECK(got[13] == ":irc.test 372 alice :- Second line");
+  CHECK(got[14] == ":irc.test 376 alice :End of MOTD command");
 }
 
 TEST_CASE("CAP LS 302 offers multi-prefix and holds registration until CAP END") {
