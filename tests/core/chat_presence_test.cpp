@@ -199,3 +199,17 @@ TEST_CASE("the command table answers 461 for each command short of its minimum p
     CHECK(f.take(1) == lines{":irc.test 461 alice " + name + " :Not enough parameters"});
   }
 }
+
+TEST_CASE("USERHOST marks operators with * and away users with -") {
+  auto cfg = test_config();
+  cfg.operators.push_back({"root", "$6$simulsalt$rUwkpYCMMkT8UZEaRYSwvNpCnoU.qctdTpaOrPuE8fpVGX2GoQMrkFmL6BhQbiblEu3JF/"
+                                   "xguKxCWysdA3zFH1", "*"});
+  chat_fixture f(cfg);
+  f.join_server(1, "alice");
+  f.join_server(2, "bob");
+  f.send(1, "OPER root secret");
+  f.send(2, "AWAY :out");
+  f.clear_all();
+  f.send(2, "USERHOST alice bob");
+  CHECK(f.take(2) == lines{":irc.test 302 bob :alice*=+alice@127.0.0.1 bob=-bob@127.0.0.1"});
+}
