@@ -106,6 +106,7 @@ class chat_hub::context {
   void on_who(const irc_message& m);
   void on_whois(const irc_message& m);
   void whois_one(const chat_client& u);
+  void on_whowas(const irc_message& m);
   void on_userhost(const irc_message& m);
   void on_ison(const irc_message& m);
   void on_motd(const irc_message& m);

@@ -119,7 +119,7 @@ const chat_hub::context::command_entry chat_hub::context::commands_[] = {
     {"LUSERS", &context::on_lusers, 0, false},   {"KICK", &context::on_kick, 2, false},
     {"INVITE", &context::on_invite, 2, false},   {"AWAY", &context::on_away, 0, false},
     {"OPER", &context::on_oper, 2, false},       {"KILL", &context::on_kill, 2, false},
-    {"WALLOPS", &context::on_wallops, 1, false},
+    {"WALLOPS", &context::on_wallops, 1, false}, {"WHOWAS", &context::on_whowas, 0, false},
 };
 
 void chat_hub::context::dispatch(const irc_message& m) {
@@ -235,6 +235,7 @@ void chat_hub::context::error_and_close(std::string_view msg) {
 void chat_hub::context::remove_client(std::string_view reason, bool broadcast) {
   if (c_ == nullptr) return;
   if (broadcast && c_->registered) send(st_.peers(*c_), user_line("QUIT", {reason}));
+  st_.remember(*c_, now());
   chat_client& c = *c_;
   c_ = nullptr;
   st_.remove(c);  // destroys c
@@ -251,6 +252,7 @@ void chat_hub::context::kill_client(chat_client& victim, std::string_view quit_r
   } else {
     out_.close_others.push_back({victim.id, "killed"});
   }
+  st_.remember(victim, now());
   st_.remove(victim);
 }
 

@@ -1,5 +1,6 @@
 // chat_hub query commands: WHO, WHOIS, USERHOST, ISON, MOTD and LUSERS.
 #include <algorithm>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,16 @@ std::string who_flags(const chat_client& u, const chat_member* mb, bool multi_pr
   if (u.oper) f += '*';
   if (mb != nullptr) f += prefix_of(*mb, multi_prefix);
   return f;
+}
+
+// "Mon Nov 30 04:14:27 2026 UTC": when a WHOWAS entry stopped being used.
+std::string utc_time(std::int64_t t) {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  const auto n = std::strftime(buf, sizeof buf, "%a %b %d %H:%M:%S %Y UTC", &tm);
+  return std::string(buf, n);
 }
 
 }  // namespace
@@ -83,6 +94,24 @@ void chat_hub::context::whois_one(const chat_client& u) {
   if (!u.away.empty()) reply(num::rpl_away, {u.nick, u.away});
   const auto idle = std::max<std::int64_t>(0, now() - u.last_message);
   reply(num::rpl_whoisidle, {u.nick, std::to_string(idle), std::to_string(u.signon)});
+}
+
+void chat_hub::context::on_whowas(const irc_message& m) {
+  if (m.param(0).empty()) return reply(num::err_nonicknamegiven);
+  std::size_t max = 0;
+  for (char ch : m.param(1)) {
+    if (ch < '0' || ch > '9' || max > 1000) break;
+    max = max * 10 + static_cast<std::size_t>(ch - '0');
+  }
+  for_each_in_list(m.param(0), [&](std::string_view nick) {
+    const auto found = st_.history(nick, max);
+    if (found.empty()) reply(num::err_wasnosuchnick, {clip(nick)});
+    for (const chat_past* p : found) {
+      reply(num::rpl_whowasuser, {p->nick, p->user, p->host, "*", p->realname});
+      reply(num::rpl_whoisserver, {p->nick, cfg().server_name, utc_time(p->until)});
+    }
+    reply(num::rpl_endofwhowas, {clip(nick)});
+  });
 }
 
 void chat_hub::context::on_userhost(const irc_message& m) {

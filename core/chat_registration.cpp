@@ -78,6 +78,7 @@ void chat_hub::context::on_nick(const irc_message& m) {
     auto to = st_.peers(*c_);
     to.push_back(c_->id);  // the user sees its own change too
     send(std::move(to), user_line("NICK", {nick}));  // from the old nick!user@host
+    st_.remember(*c_, now());
   }
   st_.rename(*c_, nick);
   try_register();

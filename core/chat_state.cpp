@@ -143,7 +143,24 @@ void chat_state::remove(chat_client& c) {
   clients_.erase(c.id);  // destroys c
 }
 
+void chat_state::remember(const chat_client& c, std::int64_t now) {
+  if (!c.registered) return;
+  history_.push_front({c.nick, c.user, c.host, c.realname, now});
+  if (history_.size() > whowas_len) history_.pop_back();
+}
+
+std::vector<const chat_past*> chat_state::history(std::string_view nick, std::size_t max) const {
+  std::vector<const chat_past*> out;
+  const auto key = ascii_lower(nick);
+  for (const auto& p : history_) {
+    if (max > 0 && out.size() == max) break;
+    if (ascii_lower(p.nick) == key) out.push_back(&p);
+  }
+  return out;
+}
+
 void chat_state::clear() {
+  history_.clear();
   clients_.clear();
   nicks_.clear();
   rooms_.clear();

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,6 +28,7 @@ inline constexpr std::size_t max_targets = 4;    // ISUPPORT TARGMAX for PRIVMSG
 inline constexpr std::size_t max_bans = 50;      // ISUPPORT MAXLIST=b:
 inline constexpr std::size_t max_mode_params = 4;  // ISUPPORT MODES
 inline constexpr std::size_t max_invites = 32;     // pending invitations kept per user
+inline constexpr std::size_t whowas_len = 200;    // nicks remembered for WHOWAS, newest first
 
 struct chat_client {
   client_id id = 0;
@@ -85,6 +87,15 @@ struct chat_room {
   std::vector<std::string> mode_params(bool show_key) const;
 };
 
+/// A nick no longer in use (its user quit or changed it), for WHOWAS.
+struct chat_past {
+  std::string nick;
+  std::string user;
+  std::string host;
+  std::string realname;
+  std::int64_t until = 0;  // when it stopped being used
+};
+
 class chat_state {
  public:
   /// Adds a connection. The caller removes a stale client with the same id first.
@@ -109,6 +120,11 @@ class chat_state {
   void remove(chat_client& c);
   void clear();
 
+  /// Remembers `c`'s current nick for WHOWAS (a registered user about to quit or rename).
+  void remember(const chat_client& c, std::int64_t now);
+  /// The remembered users of `nick` (any case), newest first; all of them when `max` is 0.
+  std::vector<const chat_past*> history(std::string_view nick, std::size_t max) const;
+
   /// Everyone sharing a room with `c`, without `c`, each once.
   std::vector<client_id> peers(const chat_client& c) const;
   bool shares_room(const chat_client& a, const chat_client& b) const;
@@ -132,6 +148,7 @@ class chat_state {
   std::size_t max_registered_ = 0;
   std::size_t opers_ = 0;
   std::uint64_t next_serial_ = 1;
+  std::deque<chat_past> history_;  // newest first, at most whowas_len
 };
 
 }  // namespace simul::core

@@ -42,6 +42,7 @@ inline constexpr numeric_reply rpl_ison{"303", ""};
 inline constexpr numeric_reply rpl_unaway{"305", "You are no longer marked as being away"};
 inline constexpr numeric_reply rpl_nowaway{"306", "You have been marked as being away"};
 inline constexpr numeric_reply rpl_whoisuser{"311", ""};
+inline constexpr numeric_reply rpl_whowasuser{"314", ""};
 inline constexpr numeric_reply rpl_whoisserver{"312", ""};
 inline constexpr numeric_reply rpl_whoisoperator{"313", "is an IRC operator"};
 inline constexpr numeric_reply rpl_endofwho{"315", "End of WHO list"};
@@ -49,6 +50,7 @@ inline constexpr numeric_reply rpl_whoisidle{"317", "seconds idle, signon time"}
 inline constexpr numeric_reply rpl_endofwhois{"318", "End of WHOIS list"};
 inline constexpr numeric_reply rpl_whoischannels{"319", ""};
 inline constexpr numeric_reply rpl_whoreply{"352", ""};
+inline constexpr numeric_reply rpl_endofwhowas{"369", "End of WHOWAS"};
 inline constexpr numeric_reply rpl_youreoper{"381", "You are now an IRC operator"};
 
 // Channels.
@@ -72,6 +74,7 @@ inline constexpr numeric_reply err_nosuchnick{"401", "No such nick/channel"};
 inline constexpr numeric_reply err_nosuchchannel{"403", "No such channel"};
 inline constexpr numeric_reply err_cannotsendtochan{"404", "Cannot send to channel"};
 inline constexpr numeric_reply err_toomanychannels{"405", "You have joined too many channels"};
+inline constexpr numeric_reply err_wasnosuchnick{"406", "There was no such nickname"};
 inline constexpr numeric_reply err_toomanytargets{"407", "Too many recipients"};
 inline constexpr numeric_reply err_noorigin{"409", "No origin specified"};
 inline constexpr numeric_reply err_invalidcapcmd{"410", "Invalid CAP command"};

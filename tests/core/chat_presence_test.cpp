@@ -213,3 +213,29 @@ TEST_CASE("USERHOST marks operators with * and away users with -") {
   f.send(2, "USERHOST alice bob");
   CHECK(f.take(2) == lines{":irc.test 302 bob :alice*=+alice@127.0.0.1 bob=-bob@127.0.0.1"});
 }
+
+TEST_CASE("WHOWAS remembers nicks that quit or were changed, newest first; 406 for unknown ones") {
+  chat_fixture f;
+  f.join_room(1, "alice", "#a");
+  f.join_room(2, "bob", "#a");
+  f.send(2, "NICK bobby");
+  f.now += 60;
+  f.send(2, "QUIT :bye");
+  f.join_server(3, "carol");
+  f.send(3, "WHOWAS bob");
+  CHECK(f.take(3) == lines{
+                         ":irc.test 314 carol bob bob 127.0.0.1 * :Real bob",
+                         ":irc.test 312 carol bob irc.test :Tue Nov 14 22:13:20 2023 UTC",
+                         ":irc.test 369 carol bob :End of WHOWAS",
+                     });
+  f.send(3, "WHOWAS BOBBY,ghost 1");
+  CHECK(f.take(3) == lines{
+                         ":irc.test 314 carol bobby bob 127.0.0.1 * :Real bob",
+                         ":irc.test 312 carol bobby irc.test :Tue Nov 14 22:14:20 2023 UTC",
+                         ":irc.test 369 carol BOBBY :End of WHOWAS",
+                         ":irc.test 406 carol ghost :There was no such nickname",
+                         ":irc.test 369 carol ghost :End of WHOWAS",
+                     });
+  f.send(3, "WHOWAS");
+  CHECK(f.take(3) == lines{":irc.test 431 carol :No nickname given"});
+}
