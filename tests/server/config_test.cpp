@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "server/common/chat_policy.hpp"
 #include "server/common/probe.hpp"
 
 namespace fs = std::filesystem;
@@ -212,6 +213,17 @@ TEST_CASE("config: an out-of-range value is an error naming the key and the rang
         "t.yaml:2:3: chat.server_name: must be 1 to 63 letters, digits, '.', '-' or '_' (got \"a "
         "b\")");
   CHECK(load_error("bind: \"::\"\n").empty());
+}
+
+TEST_CASE("config: chat.operators takes crypt(3) hashes and refuses plain passwords") {
+  const std::string hash =
+      "$6$simulsalt$rUwkpYCMMkT8UZEaRYSwvNpCnoU.qctdTpaOrPuE8fpVGX2GoQMrkFmL6BhQbiblEu3JF/xguKxCWysdA3zFH1";
+  auto c = load_config_text("chat:\n  operators: \"root " + hash + ", lan " + hash + " *!*@10.*\"\n", "t.yaml");
+  CHECK(c.chat_service.operators == "root " + hash + ", lan " + hash + " *!*@10.*");
+  CHECK(make_hub_config(c).operators.size() == 2);
+  CHECK(load_error("chat:\n  operators: root secret\n") ==
+        "t.yaml:2:3: chat.operators: operator root: the password must be a crypt(3) hash such as $6$... or "
+        "$y$... (make one with `openssl passwd -6`), not a password");
 }
 
 TEST_CASE("config: a YAML syntax error names the file, line and column") {
