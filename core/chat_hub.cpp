@@ -78,7 +78,6 @@ hub_output chat_hub::shutdown(std::string_view msg) {
   }
   state_->clear();
   out.close = true;
-  out.close_reason = std::string(msg);
   return out;
 }
 
@@ -228,7 +227,6 @@ void chat_hub::context::error_and_close(std::string_view msg) {
   // ERROR carries no prefix, as on every common server.
   send_self(format_message("", "ERROR", {msg}, {cfg().max_line_bytes, true}));
   out_.close = true;
-  out_.close_reason = std::string(msg);
   remove_client(msg, true);
 }
 
@@ -247,10 +245,9 @@ void chat_hub::context::kill_client(chat_client& victim, std::string_view quit_r
   send(st_.peers(victim), build(victim.prefix, "QUIT", {}, {quit_reason}, {}, true, cfg().max_line_bytes));
   if (c_ == &victim) {
     out_.close = true;
-    out_.close_reason = "killed";
     c_ = nullptr;
   } else {
-    out_.close_others.push_back({victim.id, "killed"});
+    out_.close_others.push_back(victim.id);
   }
   st_.remember(victim, now());
   st_.remove(victim);

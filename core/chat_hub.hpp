@@ -29,23 +29,16 @@ struct delivery {
   std::vector<client_id> to;
 };
 
-/// Another client the hub has removed from the chat (KILL): the server closes its connection once
-/// the deliveries of this output addressed to it (its ERROR line) are flushed.
-struct close_request {
-  client_id id = 0;
-  std::string reason;  // for logs and metrics ("Killed")
-};
-
 /// What one hub call produced. Deliveries must be queued in order: for any recipient, the order of
 /// deliveries is the order the lines must be sent in.
 struct hub_output {
   std::vector<delivery> deliveries;
   bool close = false;            // close the acting client once its deliveries are flushed
-  std::string close_reason;      // for logs and metrics ("Client Quit", "Ping timeout", ...)
   bool registered_now = false;   // this call completed the acting client's registration
-  /// Other connections to close once flushed. They have already left the chat (peers saw their
-  /// QUIT, they got their ERROR in `deliveries`); a later disconnect() for them is a no-op.
-  std::vector<close_request> close_others;
+  /// Other clients the hub removed from the chat (KILL): the server closes each connection once
+  /// the deliveries of this output addressed to it (its ERROR line) are flushed. They have already
+  /// left the chat (peers saw their QUIT); a later disconnect() for them is a no-op.
+  std::vector<client_id> close_others;
 };
 
 /// A server operator account (OPER name password). The password is stored only as a crypt(3)
@@ -132,6 +125,8 @@ class chat_hub {
   const hub_config& config() const noexcept { return config_; }
   /// Replaces the MOTD (a config reload); clients see it at their next MOTD or registration.
   void set_motd(std::string motd) { config_.motd = std::move(motd); }
+  /// Replaces the operator accounts (a config reload); those already opered stay operators.
+  void set_operators(std::vector<oper_account> accounts) { config_.operators = std::move(accounts); }
 
  private:
   class context;  // runs one call and collects its output (core/chat_context.hpp)

@@ -171,7 +171,6 @@ void chat_hub::context::on_quit(const irc_message& m) {
   send_self(format_message("", "ERROR", {"Closing Link: " + c_->host + " (" + reason + ")"},
                            {cfg().max_line_bytes, true}));
   out_.close = true;
-  out_.close_reason = "client quit";
   remove_client(reason, true);
 }
 

@@ -19,12 +19,8 @@ class category final : public std::error_category {
       case errc::too_many_params: return "too many parameters";
       case errc::forbidden_byte: return "forbidden byte in line";
       case errc::sendq_exceeded: return "SendQ exceeded";
-      case errc::flood: return "excess flood";
       case errc::registration_timeout: return "registration timeout";
       case errc::ping_timeout: return "ping timeout";
-      case errc::idle_timeout: return "idle timeout";
-      case errc::too_many_connections: return "too many connections";
-      case errc::too_many_connections_per_ip: return "too many connections from this address";
     }
     return "unknown simul error " + std::to_string(value);
   }

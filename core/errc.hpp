@@ -18,12 +18,8 @@ enum class errc {
   forbidden_byte,         // NUL (or a bare CR) inside a line
   // policies
   sendq_exceeded = 30,    // output queue over the hard limit, or over the soft limit too long
-  flood,                  // input backlog over its limit while throttled
-  registration_timeout,   // no NICK/USER in time
+  registration_timeout = 32,  // no NICK/USER in time
   ping_timeout,           // no PONG in time
-  idle_timeout,           // echo client silent too long
-  too_many_connections,   // limits.max_connections
-  too_many_connections_per_ip,  // limits.max_connections_per_ip
 };
 
 /// The category of simul::core::errc; its name is "simul".

@@ -78,6 +78,8 @@ void async_chat::deliver(core::hub_output out) {
     }
     if (was_empty) r.wake.cancel();
     return push_result::queued;
+  }, [&](core::client_id id) {
+    if (auto it = sessions_.find(id); it != sessions_.end()) it->second->close_after_flush(disconnect_reason::killed);
   });
 }
 
@@ -237,6 +239,8 @@ asio::awaitable<void> async_chat::writer(chat_client<Stream>& s) {
   s.writer_done = true;
   s.pause.cancel();
 }
+
+void async_chat::reconfigure(const config& cfg) { reconfigure_hub(hub_, cfg); }
 
 std::uint64_t async_chat::queued_bytes() const noexcept {
   std::uint64_t n = 0;

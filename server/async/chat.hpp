@@ -87,8 +87,8 @@ class async_chat {
   /// Chat output queued and not yet written, over every client.
   std::uint64_t queued_bytes() const noexcept;
 
-  /// A new MOTD (a config reload).
-  void set_motd(std::string motd) { hub_.set_motd(std::move(motd)); }
+  /// Applies a reloaded config's chat keys (MOTD, operators).
+  void reconfigure(const config& cfg);
 
   /// Tells every chat client "ERROR :Server shutting down" and starts flushing and closing them.
   void drain();

@@ -208,7 +208,7 @@ void async_server::apply_config(config next) {
   // connections accepted from now on get the new SendQ, flood and timeout values.
   cfg_ = std::move(next);
   admission_.set_limits(cfg_.limits);
-  if (chat_) chat_->set_motd(cfg_.chat_service.motd);
+  if (chat_) chat_->reconfigure(cfg_);
   apply_logging(cfg_.log);
 }
 

@@ -29,6 +29,12 @@ core::hub_config make_hub_config(const config& cfg) {
   return h;
 }
 
+void reconfigure_hub(core::chat_hub& hub, const config& cfg) {
+  auto h = make_hub_config(cfg);
+  hub.set_motd(std::move(h.motd));
+  hub.set_operators(std::move(h.operators));
+}
+
 std::string_view close_message(disconnect_reason why) noexcept {
   switch (why) {
     case disconnect_reason::sendq: return "SendQ exceeded";

@@ -25,6 +25,9 @@ inline constexpr std::size_t chat_write_batch_lines = 64;
 /// The hub's settings from the server config (names, MOTD, limits, version).
 core::hub_config make_hub_config(const config& cfg);
 
+/// Applies the run-time chat keys of a reloaded config (MOTD, operators) to a hub.
+void reconfigure_hub(core::chat_hub& hub, const config& cfg);
+
 /// The ERROR text a client gets when the server closes it for `why`.
 std::string_view close_message(disconnect_reason why) noexcept;
 
@@ -51,12 +54,13 @@ enum class push_result {
 };
 
 /// Delivers hub output to the clients' SendQs: `push(client_id, const core::shared_line&,
-/// time_point now) -> push_result` queues one line for one client. A client pushed over its
-/// SendQ leaves the hub, and the QUIT its peers see is delivered too (a worklist, not
-/// recursion). Counts lines_out_total and updates the chat gauges. Call with the hub's lock
-/// held where the model has one.
-template <class Push>
-void deliver(core::chat_hub& hub, core::hub_output out, stats& st, Push&& push) {
+/// time_point now) -> push_result` queues one line for one client; `close(client_id)` closes a
+/// client the hub removed (KILL) once its queue is flushed. A client pushed over its SendQ
+/// leaves the hub, and the QUIT its peers see is delivered too (a worklist, not recursion).
+/// Counts lines_out_total and updates the chat gauges. Call with the hub's lock held where the
+/// model has one.
+template <class Push, class Close>
+void deliver(core::chat_hub& hub, core::hub_output out, stats& st, Push&& push, Close&& close) {
   std::vector<core::hub_output> work;
   work.push_back(std::move(out));
   const auto now = std::chrono::steady_clock::now();
@@ -74,6 +78,7 @@ void deliver(core::chat_hub& hub, core::hub_output out, stats& st, Push&& push) 
         }
       }
     }
+    for (auto id : o.close_others) close(id);
   }
   update_chat_gauges(hub, st);
 }

@@ -31,6 +31,7 @@ std::string_view to_string(disconnect_reason r) noexcept {
     case disconnect_reason::registration: return "registration";
     case disconnect_reason::shutdown: return "shutdown";
     case disconnect_reason::rejected: return "rejected";
+    case disconnect_reason::killed: return "killed";
   }
   return "unknown";
 }

@@ -11,7 +11,8 @@ bool reloadable(std::string_view key) noexcept {
   if (key == "limits.max_line_bytes") return false;  // the framers and ISUPPORT of live clients
   for (std::string_view prefix : {"limits.", "timeouts."})
     if (key.substr(0, prefix.size()) == prefix) return true;
-  for (std::string_view k : {"chat.motd", "chat.motd_file", "log.level", "log.format", "shutdown.drain_seconds"})
+  for (std::string_view k :
+       {"chat.motd", "chat.motd_file", "chat.operators", "log.level", "log.format", "shutdown.drain_seconds"})
     if (key == k) return true;
   return false;
 }
@@ -31,6 +32,7 @@ config merge_reload(const config& running, const config& next, config_change& ch
   merged.timeouts = next.timeouts;
   merged.chat_service.motd = next.chat_service.motd;
   merged.chat_service.motd_file = next.chat_service.motd_file;
+  merged.chat_service.operators = next.chat_service.operators;
   merged.log.level = next.log.level;
   merged.log.format = next.log.format;
   merged.drain_seconds = next.drain_seconds;

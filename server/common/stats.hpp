@@ -14,8 +14,8 @@ enum class service { echo, chat, metrics };
 inline constexpr std::size_t service_count = 3;
 
 /// Why a connection ended; one counter each (simul_disconnects_total{reason=...}).
-enum class disconnect_reason { client, idle, error, sendq, flood, ping, registration, shutdown, rejected };
-inline constexpr std::size_t disconnect_reason_count = 9;
+enum class disconnect_reason { client, idle, error, sendq, flood, ping, registration, shutdown, rejected, killed };
+inline constexpr std::size_t disconnect_reason_count = 10;
 
 std::string_view to_string(service s) noexcept;
 std::string_view to_string(disconnect_reason r) noexcept;

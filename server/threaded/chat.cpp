@@ -143,6 +143,8 @@ void threaded_chat::deliver(core::hub_output out) {
     lock.unlock();  // notified unlocked, so the writer does not wake into a held mutex;
     if (was_empty) r.wake.notify_one();  // hub_mu_ keeps the session alive meanwhile
     return push_result::queued;
+  }, [&](core::client_id id) {
+    if (auto it = sessions_.find(id); it != sessions_.end()) close_after_flush(*it->second, disconnect_reason::killed);
   });
 }
 
@@ -386,9 +388,9 @@ std::uint64_t threaded_chat::queued_bytes() {
   return n;
 }
 
-void threaded_chat::set_motd(std::string motd) {
+void threaded_chat::reconfigure(const config& cfg) {
   std::lock_guard hub(hub_mu_);
-  hub_.set_motd(std::move(motd));
+  reconfigure_hub(hub_, cfg);
 }
 
 void threaded_chat::drain() {

@@ -38,8 +38,8 @@ class threaded_chat {
   /// Chat output queued and not yet written, over every client. Any thread.
   std::uint64_t queued_bytes();
 
-  /// A new MOTD (a config reload). Any thread.
-  void set_motd(std::string motd);
+  /// Applies a reloaded config's chat keys (MOTD, operators). Any thread.
+  void reconfigure(const config& cfg);
 
   /// Tells every chat client "ERROR :Server shutting down" and marks it closing: writers flush
   /// and close; readers stop reading once woken by the drain eventfd. Any thread; idempotent.

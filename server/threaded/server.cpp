@@ -282,7 +282,7 @@ void threaded_server::reload() {
     admission_.set_limits(fresh->limits);
     current_ = fresh;
   }
-  if (chat_) chat_->set_motd(fresh->chat_service.motd);
+  if (chat_) chat_->reconfigure(*fresh);
   apply_logging(fresh->log);
 }
 

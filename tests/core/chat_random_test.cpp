@@ -51,7 +51,7 @@ TEST_CASE("random commands from six clients keep the hub consistent, and it empt
       line.replace(pos, 1, value);
     }
     auto out = f.send(who, line);
-    for (const auto& c : out.close_others) CHECK(f.hub.nick(c.id).empty());
+    for (auto id : out.close_others) CHECK(f.hub.nick(id).empty());
     REQUIRE(f.hub.users() <= 6);
   }
   for (client_id id = 1; id <= 6; ++id) f.collect(f.hub.disconnect(id, "bye"));

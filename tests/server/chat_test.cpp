@@ -335,3 +335,22 @@ TEST_CASE("over limits.max_connections a chat client gets an IRC ERROR line") {
     CHECK(b.wait_closed());
   });
 }
+
+TEST_CASE("an operator's KILL ends the victim's connection after its ERROR, and counts it as killed") {
+  for_each_model([&](model_kind m) {
+    auto cfg = test_config(m);
+    // "secret", hashed with `openssl passwd -6 -salt simulsalt secret`.
+    cfg.chat_service.operators =
+        "root $6$simulsalt$rUwkpYCMMkT8UZEaRYSwvNpCnoU.qctdTpaOrPuE8fpVGX2GoQMrkFmL6BhQbiblEu3JF/xguKxCWysdA3zFH1";
+    running_server srv(cfg);
+    auto op = irc(srv.chat_port(), "op");
+    auto victim = irc(srv.chat_port(), "victim");
+    op.send("OPER root secret\r\n");
+    REQUIRE(op.wait_for(" 381 ").has_value());
+    op.send("KILL victim :enough\r\n");
+    CHECK(victim.wait_for("ERROR").value_or("").find("Killed") != std::string::npos);
+    CHECK(victim.wait_closed());
+    CHECK(eventually([&] { return scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"killed\"}") == 1; }));
+    CHECK(lines_until_pong(op, "still-here").size() <= 1);  // at most the KILL notice; the op stays
+  });
+}

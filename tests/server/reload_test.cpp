@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "tests/server/test_support.hpp"
@@ -87,4 +88,34 @@ TEST_CASE("SIGHUP without a config file is logged and ignored; the server runs o
     p.signal(SIGTERM);
     CHECK(p.wait() == std::optional<int>(0));
   });
+}
+
+TEST_CASE("a reload takes exactly the run-time keys from the new file and keeps every other") {
+  using namespace simul::server;
+  const config running;
+  const config next = load_config_text(
+      "model: threaded\nbind: 0.0.0.0\necho:\n  port: 7100\nchat:\n  port: 6700\n  server_name: other.name\n"
+      "  motd: \"new motd\"\n  nick_len: 20\nmetrics:\n  port: 9200\n"
+      "limits:\n  max_connections: 50\n  max_connections_per_ip: 3\n  max_line_bytes: 1024\n"
+      "  sendq_hard_bytes: 2097152\n  sendq_soft_bytes: 1048576\n  sendq_soft_seconds: 5\n  flood_burst: 30\n"
+      "  flood_lines_per_second: 5\n  flood_max_backlog_bytes: 4096\n"
+      "timeouts:\n  registration_seconds: 20\n  idle_seconds: 100\n  ping_interval_seconds: 60\n  ping_timeout_seconds: 30\n"
+      "shutdown:\n  drain_seconds: 3\nthreaded:\n  stack_kib: 128\nlog:\n  level: debug\n  format: json\n"
+      "  stats_interval_seconds: 5\n",
+      "next.yaml");
+  config_change change;
+  const config merged = merge_reload(running, next, change);
+  const auto before = config_values(running), after = config_values(next), now = config_values(merged);
+  REQUIRE(before.size() == now.size());
+  std::size_t changed = 0;
+  for (std::size_t i = 0; i < now.size(); ++i) {
+    const auto& key = now[i].first;
+    CAPTURE(key);
+    CHECK(now[i].second == (reloadable(key) ? after[i].second : before[i].second));
+    if (before[i].second != after[i].second) ++changed;
+  }
+  CHECK(change.applied.size() + change.restart.size() == changed);
+  CHECK(change.applied.size() >= 15);
+  CHECK(std::find(change.restart.begin(), change.restart.end(), "limits.max_line_bytes") != change.restart.end());
+  CHECK(std::find(change.restart.begin(), change.restart.end(), "model") != change.restart.end());
 }
