@@ -130,6 +130,10 @@ def main():
         alice.conn.kick("#e2e", "carol", "out you go")
         check(lambda: carol.seen("kick", lambda e: e.arguments == ["carol", "out you go"]), "carol sees her KICK")
         alice.conn.mode("#e2e", "+i")
+        # Carol joins only once the room is +i: her JOIN and alice's MODE travel on different
+        # connections, and the server may take them in either order.
+        check(lambda: alice.seen("mode", lambda e: e.target == "#e2e" and e.arguments == ["+i"]),
+              "alice sets #e2e invite-only")
         carol.conn.join("#e2e")
         check(lambda: carol.seen("inviteonlychan"), "+i: carol cannot rejoin uninvited (473)")
         alice.conn.invite("carol", "#e2e")
