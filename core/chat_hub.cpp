@@ -28,6 +28,7 @@ void chat_hub::connect(client_id id, std::string host) {
   auto c = std::make_unique<client>();
   c->id = id;
   c->host = host.empty() ? std::string("unknown") : std::move(host);
+  if (c->host.size() > max_host_len) c->host.resize(max_host_len);
   clients_.emplace(id, std::move(c));
 }
 

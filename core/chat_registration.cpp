@@ -26,7 +26,41 @@ std::string sanitize_user(std::string_view s) {
   return out.empty() ? std::string("user") : out;
 }
 
+// The ISUPPORT tokens of 005, in order.
+std::vector<std::string> isupport_tokens(const hub_config& cfg) {
+  std::string network = cfg.network.empty() ? std::string("simul") : cfg.network;
+  std::replace(network.begin(), network.end(), ' ', '_');
+  std::vector<std::string> tokens = {
+      "CHANTYPES=#",
+      "NICKLEN=" + std::to_string(cfg.nick_len),
+      "CHANNELLEN=" + std::to_string(cfg.channel_len),
+      "CASEMAPPING=ascii",
+      "NETWORK=" + network,
+      "CHANMODES=,,,n",
+      "TARGMAX=PRIVMSG:" + std::to_string(max_targets) + ",NOTICE:" + std::to_string(max_targets),
+      "USERLEN=" + std::to_string(user_len),
+      "TOPICLEN=" + std::to_string(topic_len),
+  };
+  if (cfg.max_rooms_per_user > 0) tokens.push_back("CHANLIMIT=#:" + std::to_string(cfg.max_rooms_per_user));
+  return tokens;
+}
+
+constexpr std::string_view isupport_tail = "are supported by this server";
+
 }  // namespace
+
+std::size_t min_line_bytes(const hub_config& cfg) {
+  const std::string_view server = cfg.server_name.empty() ? std::string_view("simul.local") : cfg.server_name;
+  const std::string nick(cfg.nick_len, 'n'), room(cfg.channel_len, '#'), user(user_len, 'u'), host(max_host_len, 'h');
+  // ":server 352 nick room user host server nick H :0 " and a real name, which may be cut.
+  const auto who = format_message(server, "352", {nick, room, user, host, server, nick, "H", "0 x"}, {1u << 20});
+  std::vector<std::string> tokens = isupport_tokens(cfg);
+  std::vector<std::string_view> p = {nick};
+  for (const auto& t : tokens) p.push_back(t);
+  p.push_back(isupport_tail);
+  const auto isupport = format_message(server, "005", p, {1u << 20});
+  return std::max(who.size() - 1, isupport.size());  // "x" stands for text that may be cut
+}
 
 // ---- registration -------------------------------------------------------------------------------
 
@@ -104,23 +138,10 @@ void chat_hub::context::welcome() {
   numeric("003", {"This server was created " + (cfg.created.empty() ? std::string("at startup") : cfg.created)});
   numeric("004", {cfg.server_name, cfg.version, "i", "n"}, false);
 
-  std::string network = cfg.network.empty() ? std::string("simul") : cfg.network;
-  std::replace(network.begin(), network.end(), ' ', '_');
-  std::vector<std::string> tokens = {
-      "CHANTYPES=#",
-      "NICKLEN=" + std::to_string(cfg.nick_len),
-      "CHANNELLEN=" + std::to_string(cfg.channel_len),
-      "CASEMAPPING=ascii",
-      "NETWORK=" + network,
-      "CHANMODES=,,,n",
-      "TARGMAX=PRIVMSG:" + std::to_string(max_targets) + ",NOTICE:" + std::to_string(max_targets),
-      "USERLEN=" + std::to_string(user_len),
-      "TOPICLEN=" + std::to_string(topic_len),
-  };
-  if (cfg.max_rooms_per_user > 0) tokens.push_back("CHANLIMIT=#:" + std::to_string(cfg.max_rooms_per_user));
+  const std::vector<std::string> tokens = isupport_tokens(cfg);
   std::vector<std::string_view> p = {me()};
   for (const auto& t : tokens) p.push_back(t);
-  p.push_back("are supported by this server");
+  p.push_back(isupport_tail);
   send_self(format_message(cfg.server_name, "005", p, {cfg.max_line_bytes, true}));
   motd();
 }

@@ -5,8 +5,8 @@
 //   distinct clients the hub still had; nothing is addressed to a client once it has left;
 // - what each client receives is consistent with what it was told before (its own view of its
 //   nick and rooms): room traffic (JOIN PART KICK TOPIC PRIVMSG NOTICE) reaches only members,
-//   private messages only their target, nobody hears its own room message or QUIT, numerics name the
-//   client's current nick, JOIN limits hold;
+//   private messages only their target, QUIT and NICK only those sharing a room, nobody hears
+//   its own room message or QUIT, numerics name the client's current nick, JOIN limits hold;
 // - each SendQ gives back exactly the bytes queued, in order;
 // - the hub's counts (connections, users, rooms) and nicks agree with the clients' views.
 //
@@ -93,7 +93,7 @@ class session {
 
   void eof(client_id id) {
     if (!conns_.count(id)) return;
-    conns_.erase(id);
+    forget(id);
     apply(id, hub_.disconnect(id, "Connection closed"));
   }
 
@@ -195,8 +195,27 @@ class session {
 
   // The server closes a connection on its own (flood, SendQ): peers see its QUIT.
   void kill(client_id id, std::string_view why) {
-    conns_.erase(id);
+    forget(id);
     apply(id, hub_.disconnect(id, why));
+  }
+
+  // The connection is gone; its view is kept until the next one goes, for the check that its
+  // QUIT reaches only those who shared a room with it.
+  void forget(client_id id) {
+    auto it = conns_.find(id);
+    gone_nick_ = it->second.registered ? it->second.nick : std::string();
+    gone_rooms_ = std::move(it->second.rooms);
+    conns_.erase(it);
+  }
+
+  // The rooms of the client whose nick is `nick` (as its own view has them), or null.
+  const std::set<std::string>* rooms_of(std::string_view nick) const {
+    const auto key = ascii_lower(nick);
+    for (const auto& [id, c] : conns_) {
+      if (c.registered && ascii_lower(c.nick) == key) return &c.rooms;
+    }
+    if (!gone_nick_.empty() && ascii_lower(gone_nick_) == key) return &gone_rooms_;
+    return nullptr;
   }
 
   void apply(client_id acting, hub_output out, bool everyone_leaves = false) {
@@ -273,16 +292,22 @@ class session {
       }
     } else if (cmd == "INVITE") {
       FUZZ_CHECK(key == ascii_lower(c.nick));
-    } else if (cmd == "QUIT") {
+    } else if (cmd == "QUIT" || (cmd == "NICK" && !self)) {
+      // Heard only by those sharing a room with the user (when its view can still be found).
       FUZZ_CHECK(!self);
+      if (const auto* theirs = rooms_of(m.prefix.substr(0, bang))) {
+        FUZZ_CHECK(std::any_of(theirs->begin(), theirs->end(), [&](const std::string& r) { return c.rooms.count(r) > 0; }));
+      }
     } else if (cmd == "NICK") {
-      if (self) c.nick = std::string(m.param(0));
+      c.nick = std::string(m.param(0));
     }
   }
 
   const settings& s_;
   chat_hub hub_;
   std::map<client_id, conn> conns_;
+  std::string gone_nick_;                // the last connection that went, and its rooms
+  std::set<std::string> gone_rooms_;
   clock_type::time_point now_ = clock_type::time_point{} + std::chrono::hours(1);
 };
 
@@ -299,11 +324,11 @@ settings make_settings(std::string_view& in) {
     return s;
   }
   auto b = [&](std::size_t i) { return static_cast<unsigned char>(in[i]); };
-  // Lines stay long enough that a JOIN, PART or KICK is never cut (the views rely on them).
-  s.hub.max_line_bytes = 160 + (b(1) % 200) * 4;
-  s.hub.nick_len = 9 + b(2) % 22;
-  s.hub.channel_len = 2 + b(3) % 49;
+  // Anything the server's config allows (it refuses a line limit below min_line_bytes).
+  s.hub.nick_len = 9 + b(2) % 247;
+  s.hub.channel_len = 2 + b(3) % 254;
   s.hub.max_rooms_per_user = b(4) % 4;
+  s.hub.max_line_bytes = std::max<std::size_t>(64 + b(1) * 4, min_line_bytes(s.hub));
   if (b(5) & 1) s.hub.motd = "Welcome\nto the fuzz\n";
   s.lim.flood_burst = 1 + b(6) % 30;
   s.lim.flood_lines_per_second = 1 + b(7) % 20;

@@ -248,6 +248,19 @@ TEST_CASE("config: an error message is one printable line whatever bytes the fil
   }
 }
 
+TEST_CASE("config: a line limit too small for the nick and room lengths is rejected") {
+  // Found by tests/fuzz/chat_session_fuzz.cpp: replies cut the nick they name (001 told a
+  // client a nick that was not its own) when max_line_bytes left no room for long names.
+  CHECK(load_error("limits:\n  max_line_bytes: 64\n") ==
+        "t.yaml:2:3: limits.max_line_bytes: must be at least 231 with chat.nick_len 30 and "
+        "chat.channel_len 50 (got 64; a WHO or ISUPPORT reply would cut a nick or room name)");
+  CHECK(load_error("chat:\n  nick_len: 255\n") ==
+        "t.yaml:2:3: limits.max_line_bytes: must be at least 681 with chat.nick_len 255 and "
+        "chat.channel_len 50 (got 512; a WHO or ISUPPORT reply would cut a nick or room name)");
+  CHECK(load_error("chat:\n  nick_len: 255\nlimits:\n  max_line_bytes: 681\n").empty());
+  CHECK(load_error("chat:\n  enabled: false\nlimits:\n  max_line_bytes: 64\n").empty());
+}
+
 TEST_CASE("config: a second YAML document is rejected, pointing at its start") {
   CHECK(load_error("model: async\n---\nmodel: threaded\n") ==
         "t.yaml:2:1: expected one YAML document, found a second");
