@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "server/config.hpp"
+#include "server/common/config.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 namespace {

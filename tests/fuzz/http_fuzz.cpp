@@ -1,6 +1,6 @@
 // Fuzz target: the metrics listener's request handling, as both models run it: bytes arrive in
 // pieces of at most 1 KiB (the read buffer) until http_request_complete() or 8 KiB, then the
-// answer is http_response() or 431. Input: [piece-size seed][draining flag][request bytes...].
+// answer is http_reply() (http_response(), or 431). Input: [piece-size seed][draining flag][request bytes...].
 // The answer must be a well-formed HTTP/1.0 response: a status line "HTTP/1.0 NNN Reason", header
 // lines "Name: value", a blank line, Content-Length equal to the body (no body for HEAD), and
 // 200 only for GET or HEAD of a known path.
@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "server/metrics.hpp"
-#include "server/stats.hpp"
+#include "server/common/metrics.hpp"
+#include "server/common/stats.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
@@ -91,8 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pos += n;
   }
   const bool complete = http_request_complete(request);
-  const std::string reply = complete ? http_response(request, st, draining, "fuzz")
-                                     : "HTTP/1.0 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n";
+  const std::string reply = http_reply(request, st, draining, seed & 1 ? model_kind::async : model_kind::threaded);
   check_response(request, reply, complete);
   return 0;
 }
