@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test run demo clean asan tsan
+.PHONY: all deps build test run demo clean asan tsan fuzz
 
 all: build
 
@@ -33,5 +33,15 @@ asan:
 tsan:
 	$(MAKE) test BUILD=build-tsan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIMUL_SANITIZE=thread -DSIMUL_WERROR=OFF"
 
+# libFuzzer targets (tests/fuzz/, clang), each run for FUZZ_SECONDS. `make test` only replays
+# their corpora (the fuzz_* tests), which needs no clang.
+FUZZ_SECONDS ?= 10
+fuzz:
+	@scripts/deps.sh --fuzz
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DSIMUL_FUZZ=ON -DSIMUL_BUILD_TESTS=OFF \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
+	scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz

@@ -17,6 +17,11 @@ if(NOT TARGET simul::asio_headers)
   target_compile_definitions(simul_asio_headers INTERFACE ASIO_STANDALONE ASIO_SEPARATE_COMPILATION
                                                            ASIO_NO_DEPRECATED ASIO_DISABLE_STD_ALIGNED_ALLOC)
   target_link_libraries(simul_asio_headers INTERFACE Threads::Threads)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    # Asio 1.22 enables co_await under clang only with libc++ (<experimental/coroutine>); clang
+    # with Debian's libstdc++ has <coroutine>, which Asio then uses. (The fuzz build is clang.)
+    target_compile_definitions(simul_asio_headers INTERFACE ASIO_HAS_CO_AWAIT=1)
+  endif()
 endif()
 
 if(SIMUL_BUILD_TESTS)

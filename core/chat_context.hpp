@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -58,7 +59,8 @@ class chat_hub::context {
   void reply(const numeric_reply& n, params p = {}, bool trailing = true);
   void need_more_params(std::string_view cmd);
   /// Every member of r, or every member but `except`.
-  static std::vector<client_id> member_ids(const chat_room& r, client_id except = 0);
+  /// The ids of the room's members, but `except` when given (any id is a valid client id, 0 included).
+  static std::vector<client_id> member_ids(const chat_room& r, std::optional<client_id> except = std::nullopt);
   /// Removes `victim` (another client or oneself): ERROR to it, QUIT to its peers, a close.
   void kill_client(chat_client& victim, std::string_view quit_reason, std::string_view error);
 

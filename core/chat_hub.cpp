@@ -26,6 +26,7 @@ void chat_hub::connect(client_id id, std::string host) {
     // A reused id means the caller skipped disconnect(): drop the stale state first.
     context(*this, *stale).remove_client("Connection reset", false);
   }
+  if (host.size() > max_host_len) host.resize(max_host_len);
   state_->add(id, std::move(host));
 }
 
@@ -187,7 +188,7 @@ void chat_hub::context::need_more_params(std::string_view cmd) {
   reply(num::err_needmoreparams, {clip(cmd)});
 }
 
-std::vector<client_id> chat_hub::context::member_ids(const chat_room& r, client_id except) {
+std::vector<client_id> chat_hub::context::member_ids(const chat_room& r, std::optional<client_id> except) {
   std::vector<client_id> to;
   to.reserve(r.members.size());
   for (const auto& mb : r.members) {

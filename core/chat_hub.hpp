@@ -74,6 +74,15 @@ struct hub_config {
 
 class chat_state;
 
+/// Hosts longer than this are cut by chat_hub::connect() (an IPv6 address with a zone id fits).
+inline constexpr std::size_t max_host_len = 64;
+
+/// The smallest max_line_bytes with which no line of the hub has to cut a nick, user name, host,
+/// room name or ISUPPORT token; only free text (messages, topics, reasons, real names) is ever
+/// cut to fit. The widest such lines are the WHO reply (352) and ISUPPORT (005). Below it a
+/// client could be told a cut nick or room name: the server's config refuses such a limit.
+std::size_t min_line_bytes(const hub_config& config);
+
 /// The chat hub. Ids are chosen by the caller (any unique value per live connection).
 ///
 /// Lifecycle of a connection:  connect() → on_line()* → [close requested] → disconnect().
@@ -88,7 +97,7 @@ class chat_hub {
   chat_hub(const chat_hub&) = delete;
   chat_hub& operator=(const chat_hub&) = delete;
 
-  /// A new connection from `host` (shown in nick!user@host). Produces nothing.
+  /// A new connection from `host` (shown in nick!user@host; cut to max_host_len). Produces nothing.
   void connect(client_id id, std::string host);
 
   /// One framed line (without CR/LF) from client `id`.

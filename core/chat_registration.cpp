@@ -27,7 +27,52 @@ std::string sanitize_user(std::string_view s) {
   return out.empty() ? std::string("user") : out;
 }
 
+// The ISUPPORT tokens, one list per 005 line: a line carries 15 parameters, of which the nick
+// and the closing text take two.
+std::vector<std::vector<std::string>> isupport_lines(const hub_config& cfg) {
+  std::string network = cfg.network.empty() ? std::string("simul") : cfg.network;
+  std::replace(network.begin(), network.end(), ' ', '_');
+  const auto targets = std::to_string(max_targets);
+  std::vector<std::string> first = {
+      "CHANTYPES=#",
+      "NICKLEN=" + std::to_string(cfg.nick_len),
+      "CHANNELLEN=" + std::to_string(cfg.channel_len),
+      "CASEMAPPING=ascii",
+      "NETWORK=" + network,
+      "CHANMODES=b,k,l,imnst",
+      "PREFIX=(ov)@+",
+      "MODES=" + std::to_string(max_mode_params),
+      "TARGMAX=PRIVMSG:" + targets + ",NOTICE:" + targets + ",KICK:" + targets,
+  };
+  std::vector<std::string> second = {
+      "USERLEN=" + std::to_string(user_len),   "TOPICLEN=" + std::to_string(topic_len),
+      "KICKLEN=" + std::to_string(kick_len),   "AWAYLEN=" + std::to_string(away_len),
+      "MAXLIST=b:" + std::to_string(max_bans),
+  };
+  if (cfg.max_rooms_per_user > 0) second.push_back("CHANLIMIT=#:" + std::to_string(cfg.max_rooms_per_user));
+  return {first, second};
+}
+
+// One 005 line for `nick`, uncut unless `max_bytes` says so.
+std::string isupport_line(const hub_config& cfg, std::string_view nick, const std::vector<std::string>& tokens,
+                          std::size_t max_bytes) {
+  std::vector<std::string_view> p = {nick};
+  for (const auto& t : tokens) p.push_back(t);
+  p.push_back(num::rpl_isupport.text);
+  return format_message(cfg.server_name, num::rpl_isupport.code, p, {max_bytes, true});
+}
+
 }  // namespace
+
+std::size_t min_line_bytes(const hub_config& cfg) {
+  const std::string_view server = cfg.server_name.empty() ? std::string_view("simul.local") : cfg.server_name;
+  const std::string nick(cfg.nick_len, 'n'), room(cfg.channel_len, '#'), user(user_len, 'u'), host(max_host_len, 'h');
+  // ":server 352 nick room user host server nick G*@+ :0 " and a real name, which may be cut.
+  const auto who = format_message(server, "352", {nick, room, user, host, server, nick, "G*@+", "0 x"}, {1u << 20});
+  std::size_t widest = who.size() - 1;  // "x" stands for text that may be cut
+  for (const auto& tokens : isupport_lines(cfg)) widest = std::max(widest, isupport_line(cfg, nick, tokens, 1u << 20).size());
+  return widest;
+}
 
 // ---- registration -------------------------------------------------------------------------------
 
@@ -116,33 +161,7 @@ void chat_hub::context::welcome() {
 }
 
 void chat_hub::context::isupport() {
-  std::string network = cfg().network.empty() ? std::string("simul") : cfg().network;
-  std::replace(network.begin(), network.end(), ' ', '_');
-  const auto targets = std::to_string(max_targets);
-  // Two lines: a line may carry 15 parameters, of which the nick and the text take two.
-  std::vector<std::string> first = {
-      "CHANTYPES=#",
-      "NICKLEN=" + std::to_string(cfg().nick_len),
-      "CHANNELLEN=" + std::to_string(cfg().channel_len),
-      "CASEMAPPING=ascii",
-      "NETWORK=" + network,
-      "CHANMODES=b,k,l,imnst",
-      "PREFIX=(ov)@+",
-      "MODES=" + std::to_string(max_mode_params),
-      "TARGMAX=PRIVMSG:" + targets + ",NOTICE:" + targets + ",KICK:" + targets,
-  };
-  std::vector<std::string> second = {
-      "USERLEN=" + std::to_string(user_len),   "TOPICLEN=" + std::to_string(topic_len),
-      "KICKLEN=" + std::to_string(kick_len),   "AWAYLEN=" + std::to_string(away_len),
-      "MAXLIST=b:" + std::to_string(max_bans),
-  };
-  if (cfg().max_rooms_per_user > 0) second.push_back("CHANLIMIT=#:" + std::to_string(cfg().max_rooms_per_user));
-  for (const std::vector<std::string>* tokens : {&first, &second}) {
-    std::vector<std::string_view> p = {me()};
-    for (const auto& t : *tokens) p.push_back(t);
-    p.push_back(num::rpl_isupport.text);
-    send_self(format_message(cfg().server_name, num::rpl_isupport.code, p, {cfg().max_line_bytes, true}));
-  }
+  for (const auto& tokens : isupport_lines(cfg())) send_self(isupport_line(cfg(), me(), tokens, cfg().max_line_bytes));
 }
 
 void chat_hub::context::motd() {

@@ -7,6 +7,7 @@
 #include <concepts>
 #include <utility>
 
+#include "core/chat_hub.hpp"
 #include "server/common/config_fields.hpp"
 
 namespace simul::server {
@@ -62,6 +63,21 @@ void check_cross_fields(const config& cfg, const checker& check) {
                     std::to_string(l.max_line_bytes) + ")",
                 "limits.max_line_bytes");
     }
+  }
+  // Replies carry nicks and room names whole: the line limit must leave them room.
+  core::hub_config hub;
+  hub.server_name = cfg.chat_service.server_name;
+  hub.network = cfg.chat_service.network;
+  hub.nick_len = cfg.chat_service.nick_len;
+  hub.channel_len = cfg.chat_service.channel_len;
+  if (const auto need = core::min_line_bytes(hub); cfg.chat.enabled && l.max_line_bytes < need) {
+    check.bad("limits.max_line_bytes",
+              "must be at least " + std::to_string(need) + " with chat.nick_len " +
+                  std::to_string(hub.nick_len) + " and chat.channel_len " +
+                  std::to_string(hub.channel_len) +
+                  " (got " + std::to_string(l.max_line_bytes) +
+                  "; a WHO or ISUPPORT reply would cut a nick or room name)",
+              "chat.nick_len");
   }
   struct listener {
     const char* name;

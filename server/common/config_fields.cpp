@@ -59,14 +59,14 @@ std::string one_of(const std::array<const char*, N>& words, const std::string& s
 
 std::string int_rule::reason(std::string_view got) const {
   return "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " +
-         std::string(got) + ")";
+         clipped(got) + ")";
 }
 
 std::string real_rule::reason(std::string_view got) const {
   char buf[32];
   auto res = std::to_chars(buf, buf + sizeof buf, max, std::chars_format::fixed);
   return "must be greater than " + std::to_string(static_cast<long long>(above)) +
-         " and at most " + std::string(buf, res.ptr) + " (got " + std::string(got) + ")";
+         " and at most " + std::string(buf, res.ptr) + " (got " + clipped(got) + ")";
 }
 
 std::string check_address(const std::string& s) {
@@ -118,6 +118,43 @@ std::string show(std::string_view s) {
   return out;
 }
 
+std::string clipped(std::string_view s, std::size_t max) {
+  if (s.size() <= max) return std::string(s);
+  std::size_t cut = max;
+  // Not inside a UTF-8 sequence (at most 3 continuation bytes back).
+  for (int i = 0; i < 3 && cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80; ++i) --cut;
+  return std::string(s.substr(0, cut)) + "...";
+}
+
+std::string one_line(std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto u = static_cast<unsigned char>(s[i]);
+    // C1 controls (U+0080..U+009F) in UTF-8 are C2 80..C2 9F: terminals may act on them too.
+    const bool c1 = u == 0xC2 && i + 1 < s.size() && (static_cast<unsigned char>(s[i + 1]) & 0xE0) == 0x80;
+    if (u >= 0x20 && u != 0x7f && !c1) {
+      out += s[i];
+    } else if (c1) {
+      out += "\\u00";
+      out += hex[static_cast<unsigned char>(s[++i]) >> 4];
+      out += hex[static_cast<unsigned char>(s[i]) & 0xf];
+    } else if (u == '\n') {
+      out += "\\n";
+    } else if (u == '\r') {
+      out += "\\r";
+    } else if (u == '\t') {
+      out += "\\t";
+    } else {
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 0xf];
+    }
+  }
+  return out;
+}
+
 std::string quote(std::string_view s) { return double_quoted(s, control_chars::escaped); }
 
 std::string format_real(double v) {
@@ -128,9 +165,11 @@ std::string format_real(double v) {
 
 void fail(const std::string& where, std::string_view key, const std::string& reason) {
   std::string msg = where;
-  if (!key.empty()) msg += (msg.empty() ? "" : ": ") + std::string(key);
+  // Keys come from the document too: an unknown one may be long or hold any byte.
+  if (!key.empty()) msg += (msg.empty() ? "" : ": ") + clipped(key, 64);
   msg += (msg.empty() ? "" : ": ") + reason;
-  throw config_error(msg);
+  // One line, whatever the file name, key, value or yaml-cpp's message held.
+  throw config_error(one_line(msg));
 }
 
 }  // namespace simul::server::config_detail

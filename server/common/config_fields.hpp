@@ -104,13 +104,21 @@ void visit_fields(Config& c, Visitor&& v) {
 /// A value shown in a message: quoted, escaped, cut short after 40 bytes.
 std::string show(std::string_view s);
 
+/// `s` cut after `max` bytes (not inside a UTF-8 character), with "..." when cut; unquoted.
+std::string clipped(std::string_view s, std::size_t max = 40);
+
+/// `s` with every control byte escaped as \n, \r, \t or \xHH (C1 controls, UTF-8 C2 80..9F,
+/// as \u00HH): one printable line, for messages that may carry bytes from the input.
+std::string one_line(std::string_view s);
+
 /// A YAML double-quoted scalar that reads back as exactly `s`.
 std::string quote(std::string_view s);
 
 /// The shortest text that reads back as exactly `v` ("10", "0.5").
 std::string format_real(double v);
 
-/// Throws config_error "WHERE: KEY: REASON" (WHERE and KEY left out when empty).
+/// Throws config_error "WHERE: KEY: REASON" (WHERE and KEY left out when empty), as one line:
+/// KEY is clipped to 64 bytes and control bytes anywhere are escaped (one_line()).
 [[noreturn]] void fail(const std::string& where, std::string_view key, const std::string& reason);
 
 }  // namespace simul::server::config_detail

@@ -70,6 +70,7 @@ std::string suggestion(const std::string& dotted, const std::vector<std::string>
   auto dot = dotted.rfind('.');
   std::string prefix = dot == std::string::npos ? "" : dotted.substr(0, dot + 1);
   std::string last = dotted.substr(prefix.size());
+  if (last.size() > 64) return "";  // nothing is near, and edit_distance costs len * len
   std::string best;
   std::size_t best_d = std::string::npos;
   for (const auto& k : keys) {

@@ -159,3 +159,32 @@ TEST_CASE("LUSERS counts users, unknown connections and rooms") {
                          ":irc.test 266 alice 2 2 :Current global users 2, max 2",
                      });
 }
+
+TEST_CASE("with max_line_bytes at min_line_bytes no reply cuts a nick, host or room name") {
+  // Found by tests/fuzz/chat_session_fuzz.cpp: a 64-byte line limit with long nicks allowed
+  // cut the nick in 001, so the client was told a nick that was not its own.
+  hub_config c = test_config();
+  c.nick_len = 40;
+  c.channel_len = 60;
+  c.max_line_bytes = min_line_bytes(c);
+  CHECK(c.max_line_bytes > 200);
+  CHECK(min_line_bytes(test_config()) < 512);  // the defaults fit with room to spare
+  chat_fixture f(c);
+  const std::string nick(40, 'n'), room = "#" + std::string(59, 'r'), host(max_host_len + 10, 'h');
+  f.hub.connect(1, host);
+  f.send(1, "NICK " + nick);
+  f.send(1, "USER uuuuuuuuuuuuuuuu 0 * :" + std::string(100, 'R'));
+  REQUIRE(f.hub.is_registered(1));
+  const auto welcome = f.take(1);
+  CHECK(welcome[0].starts_with(":irc.test 001 " + nick + " :"));
+  CHECK(welcome[4].ends_with(" :are supported by this server"));  // 005 whole
+  f.send(1, "JOIN " + room);
+  f.take(1);
+  f.send(1, "WHO " + room);
+  const auto who = f.take(1);
+  REQUIRE(who.size() == 2);
+  const std::string shown_host(max_host_len, 'h');
+  CHECK(who[0].starts_with(":irc.test 352 " + nick + " " + room + " uuuuuuuuuuuuuuuu " + shown_host +
+                           " irc.test " + nick + " H@ :0 "));
+  CHECK(who[0].size() + 2 <= c.max_line_bytes);
+}

@@ -215,3 +215,16 @@ TEST_CASE("LIST shows 321, one 322 per room with its user count and topic, 323")
                          ":irc.test 323 carol :End of LIST",
                      });
 }
+
+TEST_CASE("client id 0 is a client like any other: it sees its own JOIN and its room's messages") {
+  chat_fixture f;
+  f.join_server(0, "zero");
+  f.join_server(1, "one");
+  f.send(0, "JOIN #z");
+  CHECK(f.take(0).front() == ":zero!zero@127.0.0.1 JOIN #z");
+  f.send(1, "JOIN #z");
+  f.take(0);
+  f.take(1);
+  f.send(1, "PRIVMSG #z :hi");
+  CHECK(f.take(0) == lines{":one!one@127.0.0.1 PRIVMSG #z :hi"});
+}

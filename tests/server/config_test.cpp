@@ -240,6 +240,39 @@ TEST_CASE("config: a duplicate key is an error naming both lines") {
         "t.yaml:2:1: model: duplicate key (first at line 1)");
 }
 
+TEST_CASE("config: an error message is one printable line whatever bytes the file holds") {
+  // Found by tests/fuzz/config_fuzz.cpp: keys, and yaml-cpp's own messages, were echoed raw.
+  SUBCASE("a key holding a newline or control bytes is shown escaped") {
+    CHECK(load_error("limits:\n  \"max\\nline\": 1\n") ==
+          "t.yaml:2:3: limits.max\\nline: unknown key");
+    CHECK(load_error("\"\\x01\\t\\e\\x7f\": 1\n") == "t.yaml:1:1: \\x01\\t\\x1B\\x7F: unknown key");
+    CHECK(load_error("\"\\u0085\": 1\n") == "t.yaml:1:1: \\u0085: unknown key");  // C1 NEL
+  }
+  SUBCASE("yaml-cpp's message holding a raw control byte is escaped") {
+    const std::string e = load_error("chat:\n  motd: \"a\\\x01" "b\"\n");
+    CHECK(e == "t.yaml:2:13: invalid YAML: unknown escape character: \\x01");
+  }
+  SUBCASE("a long key or number is cut short") {
+    const std::string key(1000, 'k');  // YAML's limit for a plain key is 1024
+    CHECK(load_error(key + ": 1\n") == "t.yaml:1:1: " + std::string(64, 'k') + "...: unknown key");
+    CHECK(load_error("chat:\n  port: " + std::string(300, '9') + "\n") ==
+          "t.yaml:2:3: chat.port: must be between 0 and 65535 (got " + std::string(40, '9') + "...)");
+  }
+}
+
+TEST_CASE("config: a line limit too small for the nick and room lengths is rejected") {
+  // Found by tests/fuzz/chat_session_fuzz.cpp: replies cut the nick they name (001 told a
+  // client a nick that was not its own) when max_line_bytes left no room for long names.
+  CHECK(load_error("limits:\n  max_line_bytes: 64\n") ==
+        "t.yaml:2:3: limits.max_line_bytes: must be at least 234 with chat.nick_len 30 and "
+        "chat.channel_len 50 (got 64; a WHO or ISUPPORT reply would cut a nick or room name)");
+  CHECK(load_error("chat:\n  nick_len: 255\n") ==
+        "t.yaml:2:3: limits.max_line_bytes: must be at least 684 with chat.nick_len 255 and "
+        "chat.channel_len 50 (got 512; a WHO or ISUPPORT reply would cut a nick or room name)");
+  CHECK(load_error("chat:\n  nick_len: 255\nlimits:\n  max_line_bytes: 684\n").empty());
+  CHECK(load_error("chat:\n  enabled: false\nlimits:\n  max_line_bytes: 64\n").empty());
+}
+
 TEST_CASE("config: a second YAML document is rejected, pointing at its start") {
   CHECK(load_error("model: async\n---\nmodel: threaded\n") ==
         "t.yaml:2:1: expected one YAML document, found a second");
