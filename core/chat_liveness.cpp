@@ -6,9 +6,9 @@
 namespace simul::core {
 
 liveness::liveness(const timeouts& t, clock::time_point connected_at) noexcept
-    : registration_(t.registration_seconds),
-      interval_(t.ping_interval_seconds),
-      timeout_(t.ping_timeout_seconds),
+    : registration_(t.registration),
+      interval_(t.ping_interval),
+      timeout_(t.ping_timeout),
       connected_at_(connected_at),
       last_activity_(connected_at) {}
 

@@ -11,12 +11,12 @@ namespace simul::core {
 
 /// Not thread-safe; one per chat connection.
 ///
-/// - Before registration: the client must register within timeouts.registration_seconds of
+/// - Before registration: the client must register within timeouts.registration of
 ///   connecting (activity does not extend this), else close with errc::registration_timeout.
-/// - After registration: when nothing was received for ping_interval_seconds, poll() asks for one
-///   PING; if nothing at all (PONG or anything else) arrives within ping_timeout_seconds after it,
+/// - After registration: when nothing was received for ping_interval, poll() asks for one
+///   PING; if nothing at all (PONG or anything else) arrives within ping_timeout after it,
 ///   poll() asks to close with errc::ping_timeout.
-/// A value of 0 seconds disables that timeout.
+/// A zero duration disables that timeout.
 class liveness {
  public:
   using clock = std::chrono::steady_clock;
@@ -45,9 +45,9 @@ class liveness {
   bool ping_outstanding() const noexcept { return ping_sent_; }
 
  private:
-  std::chrono::seconds registration_;
-  std::chrono::seconds interval_;
-  std::chrono::seconds timeout_;
+  std::chrono::milliseconds registration_;
+  std::chrono::milliseconds interval_;
+  std::chrono::milliseconds timeout_;
   clock::time_point connected_at_;
   clock::time_point last_activity_;
   clock::time_point ping_sent_at_{};

@@ -1,7 +1,9 @@
 // The configurable limits, timeouts and policies shared by both server models.
 // Plain values with the documented defaults (config/server.yaml lists the same numbers).
+// Durations are milliseconds: the config takes whole seconds or a unit ("250ms", "2s", "1m").
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
@@ -13,17 +15,18 @@ struct limits {
   std::size_t max_line_bytes = 512;             // chat line, including CRLF
   std::size_t sendq_hard_bytes = 1024 * 1024;   // chat: close at once above this
   std::size_t sendq_soft_bytes = 256 * 1024;    // chat: close if above this ...
-  std::uint32_t sendq_soft_seconds = 10;        // ... for this long
+  std::chrono::milliseconds sendq_soft_duration = std::chrono::seconds(10);  // ... this long
   std::uint32_t flood_burst = 20;               // token bucket size, lines
   double flood_lines_per_second = 10;           // token refill rate
   std::size_t flood_max_backlog_bytes = 8192;   // unread input while throttled; above it: close
 };
 
+// Keys timeouts.<name>_seconds.
 struct timeouts {
-  std::uint32_t registration_seconds = 30;   // chat: NICK+USER within this
-  std::uint32_t idle_seconds = 300;          // echo: close a silent client
-  std::uint32_t ping_interval_seconds = 120; // chat: PING a client silent this long
-  std::uint32_t ping_timeout_seconds = 60;   // chat: close if no reply within this
+  std::chrono::milliseconds registration = std::chrono::seconds(30);    // chat: NICK+USER within this
+  std::chrono::milliseconds idle = std::chrono::seconds(300);           // echo: close a silent client
+  std::chrono::milliseconds ping_interval = std::chrono::seconds(120);  // chat: PING a client silent this long
+  std::chrono::milliseconds ping_timeout = std::chrono::seconds(60);    // chat: close if no reply within this
 };
 
 }  // namespace simul::core

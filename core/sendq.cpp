@@ -5,7 +5,7 @@
 
 namespace simul::core {
 
-sendq::sendq(std::size_t hard_bytes, std::size_t soft_bytes, std::chrono::seconds soft_duration) noexcept
+sendq::sendq(std::size_t hard_bytes, std::size_t soft_bytes, std::chrono::milliseconds soft_duration) noexcept
     : hard_(hard_bytes), soft_(soft_bytes), soft_duration_(soft_duration) {}
 
 std::error_code sendq::push(shared_line line, clock::time_point now) {

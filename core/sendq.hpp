@@ -21,7 +21,7 @@ class sendq {
   using clock = std::chrono::steady_clock;
 
   /// hard_bytes == 0 or soft_bytes == 0 disables that limit.
-  sendq(std::size_t hard_bytes, std::size_t soft_bytes, std::chrono::seconds soft_duration) noexcept;
+  sendq(std::size_t hard_bytes, std::size_t soft_bytes, std::chrono::milliseconds soft_duration) noexcept;
 
   /// Queues a line. Returns errc::sendq_exceeded, without queueing it, if bytes() would pass the
   /// hard limit; the caller should then close the client ("SendQ exceeded").
@@ -64,7 +64,7 @@ class sendq {
 
   std::size_t hard_;
   std::size_t soft_;
-  std::chrono::seconds soft_duration_;
+  std::chrono::milliseconds soft_duration_;
   std::vector<shared_line> lines_;  // [head_, size) pending; a vector, not a deque: empty = no heap
   std::size_t head_ = 0;
   std::size_t offset_ = 0;          // bytes of lines_[head_] already written

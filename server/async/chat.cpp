@@ -16,7 +16,7 @@ namespace simul::server {
 
 chat_session::chat_session(const config& cfg, const asio::any_io_executor& ex, core::client_id i)
     : id(i),
-      queue(cfg.limits.sendq_hard_bytes, cfg.limits.sendq_soft_bytes, std::chrono::seconds(cfg.limits.sendq_soft_seconds)),
+      queue(cfg.limits.sendq_hard_bytes, cfg.limits.sendq_soft_bytes, cfg.limits.sendq_soft_duration),
       gate(cfg.limits),
       live(cfg.timeouts, clock::now()),
       wake(ex),

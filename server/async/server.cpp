@@ -83,7 +83,7 @@ void async_server::run(bool handle_signals) {
   if (chat_acceptor_) spawn(listener(*chat_acceptor_, service::chat), "chat listener");
   if (metrics_acceptor_) spawn(listener(*metrics_acceptor_, service::metrics), "metrics listener");
   spawn(sweeper(), "sweeper");
-  if (cfg_.log.stats_interval_seconds > 0) spawn(stats_reporter(), "stats reporter");
+  if (cfg_.log.stats_interval.count() > 0) spawn(stats_reporter(), "stats reporter");
   log_started(cfg_, echo_port(), chat_port(), metrics_port());
   io_.run();
 }
@@ -159,14 +159,14 @@ asio::awaitable<void> async_server::signal_watcher() {
       continue;
     }
     if (draining_) exit_on_second_signal(sig);
-    log_drain_signal(sig, std::chrono::seconds(cfg_.drain_seconds));
+    log_drain_signal(sig, cfg_.drain_time);
     begin_drain();
   }
 }
 
 asio::awaitable<void> async_server::sweeper() {
   while (!stopped_) {
-    const auto idle = std::chrono::seconds(cfg_.timeouts.idle_seconds);  // a reload may change it
+    const auto idle = cfg_.timeouts.idle;  // a reload may change it
     sweep_timer_.expires_after(std::chrono::milliseconds(250));
     auto [ec] = co_await sweep_timer_.async_wait(nothrow);
     if (ec || stopped_) co_return;
@@ -178,7 +178,7 @@ asio::awaitable<void> async_server::sweeper() {
 
 asio::awaitable<void> async_server::stats_reporter() {
   std::uint64_t last_in = 0, last_out = 0;
-  const auto interval = std::chrono::seconds(cfg_.log.stats_interval_seconds);
+  const auto interval = cfg_.log.stats_interval;
   while (!stopped_) {
     stats_timer_.expires_after(interval);
     auto [ec] = co_await stats_timer_.async_wait(nothrow);
@@ -222,7 +222,7 @@ void async_server::begin_drain() {
 }
 
 asio::awaitable<void> async_server::drain() {
-  const auto limit = std::chrono::seconds(cfg_.drain_seconds);
+  const auto limit = cfg_.drain_time;
   drained_.expires_after(limit);
   // Echo connections waiting for input end now; those mid-write finish it first. After each
   // yield the walk starts over: connections stopped before it may have been freed meanwhile.

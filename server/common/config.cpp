@@ -29,6 +29,9 @@ class checker {
   void operator()(std::string_view key, double v, real_rule rule) {
     if (!rule.allows(v)) bad(key, rule.reason(format_real(v)));
   }
+  void operator()(std::string_view key, std::chrono::milliseconds v, duration_rule rule) {
+    if (!rule.allows(v)) bad(key, rule.reason(show_duration(v)));
+  }
   void operator()(std::string_view key, const std::string& v, text_rule rule) {
     if (auto reason = rule.check(v); !reason.empty()) bad(key, reason);
   }

@@ -2,6 +2,7 @@
 // overridden by a YAML file, overridden by command-line flags.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -37,7 +38,7 @@ struct chat_config {
 struct log_config {
   std::string level = "info";              // trace debug info warn error critical off
   std::string format = "text";             // text | json
-  std::uint32_t stats_interval_seconds = 10;  // 0 = off
+  std::chrono::milliseconds stats_interval = std::chrono::seconds(10);  // stats_interval_seconds; 0 = off
 };
 
 struct config {
@@ -49,7 +50,7 @@ struct config {
   chat_config chat_service;
   core::limits limits;
   core::timeouts timeouts;
-  std::uint32_t drain_seconds = 10;        // shutdown.drain_seconds
+  std::chrono::milliseconds drain_time = std::chrono::seconds(10);  // shutdown.drain_seconds
   std::uint32_t threaded_stack_kib = 256;  // threaded.stack_kib: stack size per connection thread
   log_config log;
 };

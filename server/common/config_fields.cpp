@@ -69,6 +69,11 @@ std::string real_rule::reason(std::string_view got) const {
          " and at most " + std::string(buf, res.ptr) + " (got " + clipped(got) + ")";
 }
 
+std::string duration_rule::reason(std::string_view got) const {
+  return std::string("must be ") + (zero_is_off ? "0 (off) or " : "") + "between " +
+         show_duration(min) + " and " + show_duration(max) + " (got " + std::string(got) + ")";
+}
+
 std::string check_address(const std::string& s) {
   unsigned char buf[sizeof(struct in6_addr)];
   if (inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1)
@@ -161,6 +166,44 @@ std::string format_real(double v) {
   char buf[32];
   auto res = std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, res.ptr);
+}
+
+std::string format_duration(std::chrono::milliseconds v) {
+  if (v.count() % 1000 == 0) return std::to_string(v.count() / 1000);
+  return std::to_string(v.count()) + "ms";
+}
+
+std::string show_duration(std::chrono::milliseconds v) {
+  if (v.count() % 1000 == 0) return std::to_string(v.count() / 1000) + "s";
+  return std::to_string(v.count()) + "ms";
+}
+
+bool parse_duration(std::string_view text, std::chrono::milliseconds& out, bool& out_of_range) {
+  out_of_range = false;
+  const bool negative = !text.empty() && text[0] == '-';
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) text.remove_prefix(1);
+  const auto digits = std::min(text.find_first_not_of("0123456789"), text.size());
+  if (digits == 0) return false;
+  const std::string_view unit = text.substr(digits);
+  std::int64_t scale = 0;  // milliseconds per unit
+  if (unit.empty() || unit == "s") {
+    scale = 1000;
+  } else if (unit == "ms") {
+    scale = 1;
+  } else if (unit == "m") {
+    scale = 60'000;
+  } else {
+    return false;
+  }
+  std::int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + digits, n);
+  constexpr std::int64_t limit = std::int64_t{1} << 50;  // ms: far above every range, no overflow
+  if (ec != std::errc{} || n > limit / scale || (negative && n != 0)) {
+    out_of_range = true;
+    return true;
+  }
+  out = std::chrono::milliseconds(n * scale);
+  return true;
 }
 
 void fail(const std::string& where, std::string_view key, const std::string& reason) {

@@ -4,6 +4,7 @@
 // walk it, so a key cannot be known to one and missing from another.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -39,6 +40,19 @@ struct real_rule {
   std::string reason(std::string_view got) const;
 };
 
+// A duration: whole seconds (`10`) or a whole number with a unit (`250ms`, `2s`, `1m`).
+struct duration_rule {
+  std::chrono::milliseconds min;
+  std::chrono::milliseconds max;
+  bool zero_is_off = false;  // 0 is allowed too, below `min`, and turns the feature off
+
+  bool allows(std::chrono::milliseconds v) const {
+    return (zero_is_off && v.count() == 0) || (v >= min && v <= max);
+  }
+  /// "must be between MIN and MAX (got GOT)", or "must be 0 (off) or between ...".
+  std::string reason(std::string_view got) const;
+};
+
 // Returns an empty string when the text is acceptable, else the reason.
 using text_check = std::string (*)(const std::string&);
 struct text_rule {
@@ -61,7 +75,10 @@ std::string check_operators(const std::string& s);  // "name hash [mask], ..." w
 template <class Config, class Visitor>
 void visit_fields(Config& c, Visitor&& v) {
   constexpr int_rule port{0, 65535};
-  constexpr int_rule seconds{1, 86400};
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  // At least 100 ms: shorter is a slip (5ms for 5s) or a busy timer, not a timeout anyone means.
+  constexpr duration_rule timeout{milliseconds(100), seconds(86400)};
   auto& l = c.limits;
   auto& t = c.timeouts;
   v("model", c.model);
@@ -84,19 +101,19 @@ void visit_fields(Config& c, Visitor&& v) {
   v("limits.max_line_bytes", l.max_line_bytes, int_rule{64, 65536});
   v("limits.sendq_hard_bytes", l.sendq_hard_bytes, int_rule{512, gib});
   v("limits.sendq_soft_bytes", l.sendq_soft_bytes, int_rule{512, gib});
-  v("limits.sendq_soft_seconds", l.sendq_soft_seconds, seconds);
+  v("limits.sendq_soft_seconds", l.sendq_soft_duration, timeout);
   v("limits.flood_burst", l.flood_burst, int_rule{1, 100'000});
   v("limits.flood_lines_per_second", l.flood_lines_per_second, real_rule{0, 1e6});
   v("limits.flood_max_backlog_bytes", l.flood_max_backlog_bytes, int_rule{64, 64 * mib});
-  v("timeouts.registration_seconds", t.registration_seconds, seconds);
-  v("timeouts.idle_seconds", t.idle_seconds, int_rule{1, 7 * 86400});
-  v("timeouts.ping_interval_seconds", t.ping_interval_seconds, seconds);
-  v("timeouts.ping_timeout_seconds", t.ping_timeout_seconds, seconds);
-  v("shutdown.drain_seconds", c.drain_seconds, int_rule{0, 3600});
+  v("timeouts.registration_seconds", t.registration, timeout);
+  v("timeouts.idle_seconds", t.idle, duration_rule{milliseconds(100), seconds(7 * 86400)});
+  v("timeouts.ping_interval_seconds", t.ping_interval, timeout);
+  v("timeouts.ping_timeout_seconds", t.ping_timeout, timeout);
+  v("shutdown.drain_seconds", c.drain_time, duration_rule{milliseconds(0), seconds(3600)});
   v("threaded.stack_kib", c.threaded_stack_kib, int_rule{64, 65536});
   v("log.level", c.log.level, text_rule{check_level, true});
   v("log.format", c.log.format, text_rule{check_format, true});
-  v("log.stats_interval_seconds", c.log.stats_interval_seconds, int_rule{0, 86400});
+  v("log.stats_interval_seconds", c.log.stats_interval, duration_rule{seconds(1), seconds(86400), true});
 }
 
 // ---- text and errors ---------------------------------------------------------------------------
@@ -116,6 +133,17 @@ std::string quote(std::string_view s);
 
 /// The shortest text that reads back as exactly `v` ("10", "0.5").
 std::string format_real(double v);
+
+/// A duration as the config file writes it: whole seconds as an integer ("10"), else "250ms".
+std::string format_duration(std::chrono::milliseconds v);
+
+/// A duration in a message, always with its unit: "10s", "250ms".
+std::string show_duration(std::chrono::milliseconds v);
+
+/// Reads "10" (seconds), "250ms", "2s" or "1m" (a sign allowed, as for integers) into `out`.
+/// False when `text` is not of that form; `out_of_range` set when it is, but negative or too
+/// large for any range.
+bool parse_duration(std::string_view text, std::chrono::milliseconds& out, bool& out_of_range);
 
 /// Throws config_error "WHERE: KEY: REASON" (WHERE and KEY left out when empty), as one line:
 /// KEY is clipped to 64 bytes and control bytes anywhere are escaped (one_line()).

@@ -156,6 +156,19 @@ class reader {
     out = static_cast<T>(n);
   }
 
+  void operator()(std::string_view key, std::chrono::milliseconds& out, duration_rule rule) {
+    const YAML::Node* v = value(key);
+    if (!v) return;
+    const std::string& s = v->Scalar();
+    std::chrono::milliseconds d{};
+    bool out_of_range = false;
+    if (!plain_scalar(*v) || !parse_duration(s, d, out_of_range)) {
+      bad(key, "expected seconds or a duration (250ms, 2s, 1m), got " + describe(*v));
+    }
+    if (out_of_range || !rule.allows(d)) bad(key, rule.reason(s));
+    out = d;
+  }
+
   void operator()(std::string_view key, double& out, real_rule rule) {
     const YAML::Node* v = value(key);
     if (!v) return;

@@ -24,6 +24,9 @@ class writer {
     line(key, std::to_string(v));
   }
   void operator()(std::string_view key, double v, real_rule) { line(key, format_real(v)); }
+  void operator()(std::string_view key, std::chrono::milliseconds v, duration_rule) {
+    line(key, format_duration(v));
+  }
   void operator()(std::string_view key, const std::string& v, text_rule rule) {
     line(key, rule.plain ? v : quote(v));
   }

@@ -107,14 +107,14 @@ std::string render_metrics(const stats& st, bool draining, model_kind model) {
 }
 
 void log_stats_line(const stats& st, std::uint64_t& last_in, std::uint64_t& last_out,
-                    std::chrono::seconds interval) {
+                    std::chrono::milliseconds interval) {
   std::uint64_t in = 0, out = 0;
   for (auto& s : st.services) in += s.bytes_in_total.get(), out += s.bytes_out_total.get();
-  const auto secs = static_cast<std::uint64_t>(std::max<std::chrono::seconds::rep>(interval.count(), 1));
+  const auto ms = static_cast<std::uint64_t>(std::max<std::chrono::milliseconds::rep>(interval.count(), 1));
   spdlog::info("stats: echo {} conns, chat {} conns {} users {} rooms, rejected {}, in {} B/s, out {} B/s, rss {} KiB",
                st.of(service::echo).connections.get(), st.of(service::chat).connections.get(), st.chat_users.get(),
                st.chat_rooms.get(), st.of(service::echo).rejected_total.get() + st.of(service::chat).rejected_total.get(),
-               (in - last_in) / secs, (out - last_out) / secs, process_rss_bytes() / 1024);
+               (in - last_in) * 1000 / ms, (out - last_out) * 1000 / ms, process_rss_bytes() / 1024);
   last_in = in, last_out = out;
 }
 

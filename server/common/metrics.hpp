@@ -37,6 +37,6 @@ std::string render_metrics(const stats& st, bool draining, model_kind model);
 /// Logs the periodic one-line stats summary at info. `last_in`/`last_out` carry the byte
 /// totals between calls (start them at 0); rates are per second over `interval`.
 void log_stats_line(const stats& st, std::uint64_t& last_in, std::uint64_t& last_out,
-                    std::chrono::seconds interval);
+                    std::chrono::milliseconds interval);
 
 }  // namespace simul::server

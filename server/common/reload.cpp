@@ -35,7 +35,7 @@ config merge_reload(const config& running, const config& next, config_change& ch
   merged.chat_service.operators = next.chat_service.operators;
   merged.log.level = next.log.level;
   merged.log.format = next.log.format;
-  merged.drain_seconds = next.drain_seconds;
+  merged.drain_time = next.drain_time;
   return merged;
 }
 

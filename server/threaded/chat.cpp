@@ -38,7 +38,7 @@ struct threaded_chat::session {
         gate(cfg.limits),
         live(cfg.timeouts, now),
         queue(cfg.limits.sendq_hard_bytes, cfg.limits.sendq_soft_bytes,
-              std::chrono::seconds(cfg.limits.sendq_soft_seconds)) {}
+              cfg.limits.sendq_soft_duration) {}
 
   threaded_conn& conn;
   const core::client_id id;

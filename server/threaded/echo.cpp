@@ -21,7 +21,7 @@ void threaded_server::echo_session(threaded_conn& c) {
   // The idle timeout is the kernel's: a read waits at most this long for input, a write at most
   // this long without progress (the async sweeper counts from the last read instead; the
   // outcome, "idle", is the same).
-  set_io_timeouts(c.fd, std::chrono::seconds(c.cfg->timeouts.idle_seconds));
+  set_io_timeouts(c.fd, c.cfg->timeouts.idle);
   char buf[echo_buffer_bytes];
   auto why = disconnect_reason::client;
   // seq_cst, with `busy`: a drain that skipped this connection as busy is seen here after the write.

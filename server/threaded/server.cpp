@@ -102,12 +102,12 @@ void threaded_server::run(bool handle_signals) {
     if (l->fd >= 0) acceptors_.emplace_back([this, l] { acceptor(*l); });
   log_started(cfg_, echo_port(), chat_port(), metrics_port());
 
-  const auto interval = std::chrono::seconds(cfg_.log.stats_interval_seconds);
+  const auto interval = cfg_.log.stats_interval;
   auto next_stats = interval.count() > 0 ? steady_clock::now() + interval : steady_clock::time_point::max();
   auto drain_deadline = steady_clock::time_point::max();
   std::uint64_t last_in = 0, last_out = 0;
   auto start_drain = [&] {
-    const auto drain = std::chrono::seconds(current_config()->drain_seconds);
+    const auto drain = current_config()->drain_time;
     begin_drain();
     drain_deadline = steady_clock::now() + drain;
   };
@@ -129,7 +129,7 @@ void threaded_server::run(bool handle_signals) {
           reload();
         } else {
           if (draining_.load()) exit_on_second_signal(sig);
-          log_drain_signal(sig, std::chrono::seconds(current_config()->drain_seconds));
+          log_drain_signal(sig, current_config()->drain_time);
           start_drain();
         }
       }
@@ -318,7 +318,7 @@ std::size_t threaded_server::open_connections() const {
 void threaded_server::finish() {
   const auto left = open_connections();
   if (left > 0) {
-    log_drain_deadline(left, chat_ ? chat_->queued_bytes() : 0, std::chrono::seconds(current_config()->drain_seconds));
+    log_drain_deadline(left, chat_ ? chat_->queued_bytes() : 0, current_config()->drain_time);
     shut_down_sockets(false);
   }
   signal_eventfd(stop_fd_);  // the metrics listener too

@@ -70,9 +70,10 @@ int poll_timeout_ms(steady_clock::time_point deadline) noexcept {
   return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
 
-void set_io_timeouts(int fd, std::chrono::seconds timeout) noexcept {
+void set_io_timeouts(int fd, std::chrono::milliseconds timeout) noexcept {
   timeval tv{};
-  tv.tv_sec = static_cast<time_t>(timeout.count());
+  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>(timeout.count() % 1000 * 1000);
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }

@@ -30,7 +30,7 @@ int poll_timeout_ms(steady_clock::time_point deadline) noexcept;
 
 /// Sets SO_RCVTIMEO and SO_SNDTIMEO (0 = none): blocking recv/send then fail with EAGAIN after
 /// that long without progress.
-void set_io_timeouts(int fd, std::chrono::seconds timeout) noexcept;
+void set_io_timeouts(int fd, std::chrono::milliseconds timeout) noexcept;
 
 /// Disables Nagle: replies leave at once.
 void set_no_delay(int fd) noexcept;

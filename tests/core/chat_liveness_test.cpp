@@ -64,17 +64,34 @@ TEST_CASE("activity keeps pushing the ping back") {
   }
 }
 
+TEST_CASE("sub-second timeouts are kept to the millisecond") {
+  timeouts t;
+  t.registration = 300ms;
+  t.ping_interval = 200ms;
+  t.ping_timeout = 250ms;
+  liveness l(t, t0);
+  CHECK(l.next_deadline() == t0 + 300ms);
+  CHECK(l.poll(t0 + 299ms).what == liveness::action::none);
+  CHECK(l.poll(t0 + 300ms).what == liveness::action::close);
+  liveness m(t, t0);
+  m.on_registered(t0);
+  CHECK(m.poll(t0 + 199ms).what == liveness::action::none);
+  CHECK(m.poll(t0 + 200ms).what == liveness::action::send_ping);
+  CHECK(m.next_deadline() == t0 + 450ms);
+  CHECK(m.poll(t0 + 450ms).what == liveness::action::close);
+}
+
 TEST_CASE("zero seconds disables a timeout") {
   timeouts t;
-  t.registration_seconds = 0;
-  t.ping_interval_seconds = 0;
+  t.registration = 0s;
+  t.ping_interval = 0s;
   liveness l(t, t0);
   CHECK(l.next_deadline() == liveness::clock::time_point::max());
   CHECK(l.poll(t0 + 100h).what == liveness::action::none);
   l.on_registered(t0);
   CHECK(l.poll(t0 + 100h).what == liveness::action::none);
-  t.ping_interval_seconds = 10;
-  t.ping_timeout_seconds = 0;
+  t.ping_interval = 10s;
+  t.ping_timeout = 0s;
   liveness m(t, t0);
   m.on_registered(t0);
   CHECK(m.poll(t0 + 10s).what == liveness::action::send_ping);

@@ -75,6 +75,14 @@ TEST_CASE("staying over the soft limit for soft_seconds is sendq_exceeded") {
   CHECK(q.check(t0 + 10s) == errc::sendq_exceeded);
 }
 
+TEST_CASE("a sub-second soft duration is kept to the millisecond") {
+  sendq q(1000, 100, 250ms);
+  REQUIRE(!q.push(bytes(150), t0));
+  CHECK(q.next_check(t0) == t0 + 250ms);
+  CHECK(!q.check(t0 + 249ms));
+  CHECK(q.check(t0 + 250ms) == errc::sendq_exceeded);
+}
+
 TEST_CASE("dropping under the soft limit restarts the soft clock") {
   sendq q(1000, 100, 10s);
   REQUIRE(!q.push(bytes(150), t0));

@@ -61,7 +61,7 @@ struct conn {
 
   conn(const settings& s, clock_type::time_point now)
       : gate(s.lim), live(s.to, now),
-        q(s.lim.sendq_hard_bytes, s.lim.sendq_soft_bytes, std::chrono::seconds(s.lim.sendq_soft_seconds)) {}
+        q(s.lim.sendq_hard_bytes, s.lim.sendq_soft_bytes, s.lim.sendq_soft_duration) {}
 };
 
 std::size_t number(std::string_view s, std::size_t fallback, std::size_t cap) {
@@ -316,9 +316,9 @@ settings make_settings(std::string_view& in) {
   s.hub.server_name = "irc.fuzz";
   s.hub.network = "FuzzNet";
   s.hub.version = "simul-fuzz";
-  s.to.registration_seconds = 30;
-  s.to.ping_interval_seconds = 120;
-  s.to.ping_timeout_seconds = 60;
+  s.to.registration = std::chrono::seconds(30);
+  s.to.ping_interval = std::chrono::seconds(120);
+  s.to.ping_timeout = std::chrono::seconds(60);
   if (in.size() < 9 || in[0] != '%') {
     s.lim.max_line_bytes = s.hub.max_line_bytes;
     return s;
@@ -334,7 +334,7 @@ settings make_settings(std::string_view& in) {
   s.lim.flood_lines_per_second = 1 + b(7) % 20;
   s.lim.sendq_hard_bytes = s.hub.max_line_bytes * (1 + b(8) % 16);
   s.lim.sendq_soft_bytes = s.lim.sendq_hard_bytes / 2;
-  s.lim.sendq_soft_seconds = 1 + b(8) / 64;
+  s.lim.sendq_soft_duration = std::chrono::seconds(1 + b(8) / 64);
   s.lim.flood_max_backlog_bytes = 2 * s.hub.max_line_bytes;
   s.lim.max_line_bytes = s.hub.max_line_bytes;
   auto nl = in.find('\n');

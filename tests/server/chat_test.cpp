@@ -202,7 +202,7 @@ TEST_CASE("a client above the soft SendQ limit is cut when its time runs out, th
     auto cfg = test_config(m);
     cfg.limits.sendq_hard_bytes = 256 * 1024 * 1024;  // never reached: only the soft rule can fire
     cfg.limits.sendq_soft_bytes = 64 * 1024;
-    cfg.limits.sendq_soft_seconds = 1;
+    cfg.limits.sendq_soft_duration = 300ms;
     cfg.limits.flood_burst = 100000;  // the talker is allowed to be busy
     running_server srv(cfg);
     auto talker = irc(srv.chat_port(), "talker");
@@ -225,8 +225,8 @@ TEST_CASE("a client above the soft SendQ limit is cut when its time runs out, th
 TEST_CASE("a client that stops reading and answering is closed with Ping timeout, though lines wait for it") {
   for_each_model([&](model_kind m) {
     auto cfg = test_config(m);
-    cfg.timeouts.ping_interval_seconds = 1;
-    cfg.timeouts.ping_timeout_seconds = 1;
+    cfg.timeouts.ping_interval = 200ms;
+    cfg.timeouts.ping_timeout = 300ms;
     cfg.limits.sendq_hard_bytes = 256 * 1024 * 1024;  // neither SendQ limit is reached
     cfg.limits.sendq_soft_bytes = 128 * 1024 * 1024;
     cfg.limits.flood_burst = 100000;
@@ -283,8 +283,8 @@ TEST_CASE("a flooder is throttled, then cut off when its backlog passes the limi
 TEST_CASE("a silent client is pinged, and closed with Ping timeout when it does not answer") {
   for_each_model([&](model_kind m) {
     auto cfg = test_config(m);
-    cfg.timeouts.ping_interval_seconds = 1;
-    cfg.timeouts.ping_timeout_seconds = 1;
+    cfg.timeouts.ping_interval = 200ms;
+    cfg.timeouts.ping_timeout = 300ms;
     running_server srv(cfg);
     auto silent = irc(srv.chat_port(), "silent");
     auto polite = irc(srv.chat_port(), "polite");
@@ -301,7 +301,7 @@ TEST_CASE("a silent client is pinged, and closed with Ping timeout when it does 
 TEST_CASE("a client that does not register in time is closed") {
   for_each_model([&](model_kind m) {
     auto cfg = test_config(m);
-    cfg.timeouts.registration_seconds = 1;
+    cfg.timeouts.registration = 200ms;
     running_server srv(cfg);
     client c(srv.chat_port());
     c.send("NICK lazy\r\n");

@@ -340,9 +340,10 @@ TEST_CASE("config: to_yaml output loads back to the same config") {
   c.chat_service.motd = "Welcome \"friend\"\\\nline two\ttabbed\r\x01 caf\xc3\xa9";
   c.limits.flood_lines_per_second = 0.1;
   c.limits.sendq_hard_bytes = 4 * 1024 * 1024;
-  c.timeouts.idle_seconds = 1;
-  c.drain_seconds = 0;
-  c.log = {"debug", "json", 0};
+  c.timeouts.idle = std::chrono::seconds(1);
+  c.timeouts.ping_timeout = std::chrono::milliseconds(250);
+  c.drain_time = std::chrono::milliseconds(0);
+  c.log = {"debug", "json", std::chrono::milliseconds(0)};
   REQUIRE(validate_error(c).empty());
 
   std::string text = to_yaml(c);

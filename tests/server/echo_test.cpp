@@ -98,7 +98,7 @@ TEST_CASE("a client that stops reading is no longer read from (backpressure)") {
 TEST_CASE("an idle echo client is closed after timeouts.idle_seconds") {
   for_each_model([&](model_kind m) {
     auto cfg = test_config(m);
-    cfg.timeouts.idle_seconds = 1;
+    cfg.timeouts.idle = 200ms;
     running_server srv(cfg);
     client active(srv.echo_port()), idle(srv.echo_port());
     CHECK(idle.wait_closed(5s));

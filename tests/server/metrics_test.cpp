@@ -77,7 +77,7 @@ TEST_CASE("an oversized or never-finished HTTP request does not hold the metrics
 TEST_CASE("while draining, /readyz answers 503 and in-flight echo output is still delivered") {
   for_each_model([&](model_kind m) {
     auto cfg = test_config(m);
-    cfg.drain_seconds = 10;
+    cfg.drain_time = 10s;
     running_server srv(cfg);
     client c(srv.echo_port());
     // Make the server's write to us block: send a lot and read nothing yet.

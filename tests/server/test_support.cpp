@@ -27,8 +27,8 @@ server::config test_config(model_kind m) {
   cfg.model = m;
   cfg.echo.port = cfg.chat.port = cfg.metrics.port = 0;
   cfg.log.level = "warn";
-  cfg.log.stats_interval_seconds = 0;
-  cfg.drain_seconds = 5;
+  cfg.log.stats_interval = 0ms;
+  cfg.drain_time = 5s;
   return cfg;
 }
 
