@@ -70,22 +70,31 @@ int probe_health(const std::string& target) {
   asio::ip::tcp::socket socket(io);
   asio::ip::tcp::resolver resolver(io);
   std::string response;
-  asio::error_code result = asio::error::timed_out;
+  asio::error_code result;
+  bool expired = false;
   asio::steady_timer deadline(io, std::chrono::seconds(3));
   deadline.async_wait([&](asio::error_code ec) {
-    if (!ec) socket.close();
+    if (ec) return;
+    expired = true;
+    result = asio::error::timed_out;
+    resolver.cancel();
+    socket.close();
   });
+  // Every outcome ends the wait: a refused connection reports at once, not after the deadline.
+  auto finish = [&](asio::error_code ec) {
+    if (!expired) result = ec;  // after the deadline, the aborted operation says "timed out"
+    deadline.cancel();
+  };
   resolver.async_resolve(hp->host, std::to_string(hp->port),
                          [&](asio::error_code ec, asio::ip::tcp::resolver::results_type eps) {
-    if (ec) return void(result = ec);
+    if (ec) return finish(ec);
     asio::async_connect(socket, eps, [&](asio::error_code cec, const asio::ip::tcp::endpoint&) {
-      if (cec) return void(result = cec);
+      if (cec) return finish(cec);
       static const std::string request = "GET /healthz HTTP/1.0\r\n\r\n";
       asio::async_write(socket, asio::buffer(request), [&](asio::error_code wec, std::size_t) {
-        if (wec) return void(result = wec);
+        if (wec) return finish(wec);
         asio::async_read(socket, asio::dynamic_buffer(response), [&](asio::error_code rec, std::size_t) {
-          result = rec == asio::error::eof ? asio::error_code{} : rec;
-          deadline.cancel();
+          finish(rec == asio::error::eof ? asio::error_code{} : rec);
         });
       });
     });
