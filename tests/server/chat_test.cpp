@@ -237,6 +237,9 @@ TEST_CASE("a client that stops reading and answering is closed with Ping timeout
     join(sleeper, "#stuck");
     REQUIRE(talker.wait_for("JOIN #stuck").value_or("").rfind(":sleeper!", 0) == 0);
     bury(talker, "#stuck");  // the server's writes to the sleeper stall
+    // Its last word comes after that (unless it was closed already, on a slow machine): the
+    // PING and its timeout run while lines wait for it.
+    sleeper.try_send("PING :last\r\n");
     // The talker answers its PINGs; the sleeper cannot, and is closed for it.
     std::optional<std::string> quit;
     const auto until = std::chrono::steady_clock::now() + 30s;
@@ -257,7 +260,7 @@ TEST_CASE("a flooder is throttled, then cut off when its backlog passes the limi
   for_each_model([&](model_kind m) {
     auto cfg = test_config(m);
     cfg.limits.flood_burst = 5;
-    cfg.limits.flood_lines_per_second = 5;
+    cfg.limits.flood_lines_per_second = 20;
     cfg.limits.flood_max_backlog_bytes = 4096;
     running_server srv(cfg);
     auto f = irc(srv.chat_port(), "flooder");

@@ -81,12 +81,7 @@ TEST_CASE("while draining, /readyz answers 503 and in-flight echo output is stil
     running_server srv(cfg);
     client c(srv.echo_port());
     // Make the server's write to us block: send a lot and read nothing yet.
-    const auto chunk = std::string(64 * 1024, 'y');
-    std::size_t sent = 0;
-    for (int stalls = 0; stalls < 100;) {
-      auto n = c.try_send(chunk);
-      n ? (sent += n, stalls = 0) : (++stalls, std::this_thread::sleep_for(10ms), 0);
-    }
+    const std::size_t sent = c.fill(std::string(64 * 1024, 'y'));
     srv.get().request_shutdown();
     CHECK(eventually([&] { return http_get(srv.metrics_port(), "/readyz").rfind("HTTP/1.0 503", 0) == 0; }));
     // Now read: at least what the server had read from us comes back before it closes.

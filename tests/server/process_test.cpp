@@ -89,9 +89,7 @@ TEST_CASE("a second signal during the drain exits at once") {
     server_process p(args({"--model", model_name(m)}));
     REQUIRE(p.wait_ready());
     client c(p.echo_port);
-    for (int stalls = 0; stalls < 100;) {  // a blocked write keeps the drain waiting
-      if (c.try_send(std::string(65536, 'q')) == 0) ++stalls, std::this_thread::sleep_for(10ms);
-    }
+    c.fill(std::string(65536, 'q'));  // a blocked write keeps the drain waiting
     p.signal(SIGTERM);
     REQUIRE(eventually([&] { return p.stderr_text().find("draining") != std::string::npos; }));
     p.signal(SIGINT);

@@ -16,9 +16,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
+
+#include "server/common/logging.hpp"
 
 namespace simul::test {
 
@@ -32,7 +35,20 @@ server::config test_config(model_kind m) {
   return cfg;
 }
 
-running_server::running_server(const server::config& cfg) : srv_(server::make_server(cfg)) {
+namespace {
+
+// In-process servers do not go through main(), which installs the logger: the tests' level
+// (test_config's) is applied here, once, before the first server's threads start.
+void apply_test_logging() {
+  static std::once_flag once;
+  std::call_once(once, [] { server::setup_logging(test_config(model_kind::async).log); });
+}
+
+}  // namespace
+
+running_server::running_server(const server::config& cfg) {
+  apply_test_logging();
+  srv_ = server::make_server(cfg);
   thread_ = std::thread([this] { srv_->run(false); });
 }
 
@@ -120,6 +136,23 @@ void client::send(std::string_view bytes) {
 std::size_t client::try_send(std::string_view bytes) {
   ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+std::size_t client::fill(std::string_view chunk, std::size_t limit, std::chrono::milliseconds settle) {
+  std::size_t sent = 0;
+  while (sent < limit) {
+    ssize_t n = ::send(fd_, chunk.data(), chunk.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      // While the peer reads, room frees up within a few milliseconds; none for `settle` means
+      // it has stopped.
+      if (!wait_fd(fd_, POLLOUT, steady::now() + settle)) break;
+    } else {
+      throw std::runtime_error(std::string("fill: ") + std::strerror(errno));
+    }
+  }
+  return sent;
 }
 
 std::string client::recv_exact(std::size_t n, std::chrono::milliseconds deadline) {

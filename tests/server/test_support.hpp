@@ -66,8 +66,16 @@ class client {
   int fd() const { return fd_; }
   bool connected() const { return fd_ >= 0; }
   void send(std::string_view bytes);                      // all of it, or fails the test
-  /// Non-blocking send: how many bytes the kernel took right now.
+  /// Non-blocking send: how many bytes the kernel took right now (0 also when closed).
   std::size_t try_send(std::string_view bytes);
+  /// Sends `chunk` again and again, reading nothing, until the socket is full: the peer stopped
+  /// reading, so no room frees up within `settle` (poll for POLLOUT). Stops early after `limit`
+  /// bytes. Returns the bytes sent. The send buffer keeps the kernel's sizing: a small fixed
+  /// SO_SNDBUF makes each bit of room wait for the peer's delayed ACK (40-200 ms seen), which
+  /// blurs "slow" and "stopped"; with the kernel's sizing, room comes within 3 ms while the
+  /// peer reads.
+  std::size_t fill(std::string_view chunk, std::size_t limit = SIZE_MAX,
+                   std::chrono::milliseconds settle = 250ms);
   /// Reads exactly n bytes; fewer if EOF or the deadline comes first.
   std::string recv_exact(std::size_t n, std::chrono::milliseconds deadline = 10s);
   /// Reads one line (without CRLF/LF); nullopt on EOF or deadline.
