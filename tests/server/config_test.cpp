@@ -226,6 +226,75 @@ TEST_CASE("config: chat.operators takes crypt(3) hashes and refuses plain passwo
         "$y$... (make one with `openssl passwd -6`), not a password");
 }
 
+TEST_CASE("config: durations are whole seconds, or a whole number with ms, s or m") {
+  using std::chrono::milliseconds;
+  config c = load_config_text(
+      "timeouts:\n  registration_seconds: 250ms\n  idle_seconds: 2s\n  ping_interval_seconds: 1m\n"
+      "  ping_timeout_seconds: 45\nlimits:\n  sendq_soft_seconds: 1500ms\nshutdown:\n"
+      "  drain_seconds: 0\nlog:\n  stats_interval_seconds: 2m\n",
+      "t.yaml");
+  CHECK(c.timeouts.registration == milliseconds(250));
+  CHECK(c.timeouts.idle == milliseconds(2000));
+  CHECK(c.timeouts.ping_interval == milliseconds(60'000));
+  CHECK(c.timeouts.ping_timeout == milliseconds(45'000));
+  CHECK(c.limits.sendq_soft_duration == milliseconds(1500));
+  CHECK(c.drain_time == milliseconds(0));
+  CHECK(c.log.stats_interval == milliseconds(120'000));
+  SUBCASE("printed as whole seconds when they are, else in ms, and loaded back the same") {
+    std::string text = to_yaml(c);
+    CHECK(text.find("  registration_seconds: 250ms\n") != std::string::npos);
+    CHECK(text.find("  idle_seconds: 2\n") != std::string::npos);
+    CHECK(text.find("  ping_interval_seconds: 60\n") != std::string::npos);
+    CHECK(text.find("  sendq_soft_seconds: 1500ms\n") != std::string::npos);
+    CHECK(text.find("  drain_seconds: 0\n") != std::string::npos);
+    CHECK(to_yaml(load_config_text(text, "to_yaml")) == text);
+  }
+  SUBCASE("0ms and 0s are 0, the stats line's off") {
+    CHECK(load_config_text("log:\n  stats_interval_seconds: 0ms\n", "t.yaml").log.stats_interval ==
+          milliseconds(0));
+    CHECK(load_config_text("shutdown:\n  drain_seconds: 0s\n", "t.yaml").drain_time == milliseconds(0));
+  }
+}
+
+TEST_CASE("config: a malformed or out-of-range duration is an error naming the key and the range") {
+  const std::string expected = "expected seconds or a duration (250ms, 2s, 1m), got ";
+  CHECK(load_error("timeouts:\n  idle_seconds: 1.5s\n") ==
+        "t.yaml:2:3: timeouts.idle_seconds: " + expected + "\"1.5s\"");
+  CHECK(load_error("timeouts:\n  idle_seconds: 2 s\n") ==
+        "t.yaml:2:3: timeouts.idle_seconds: " + expected + "\"2 s\"");
+  CHECK(load_error("timeouts:\n  idle_seconds: 5h\n") ==
+        "t.yaml:2:3: timeouts.idle_seconds: " + expected + "\"5h\"");
+  CHECK(load_error("timeouts:\n  idle_seconds: ms\n") ==
+        "t.yaml:2:3: timeouts.idle_seconds: " + expected + "\"ms\"");
+  CHECK(load_error("timeouts:\n  idle_seconds: \"250ms\"\n") ==
+        "t.yaml:2:3: timeouts.idle_seconds: " + expected + "a string \"250ms\"");
+  CHECK(load_error("timeouts:\n  idle_seconds: [1]\n") ==
+        "t.yaml:2:3: timeouts.idle_seconds: " + expected + "a list");
+  CHECK(load_error("timeouts:\n  idle_seconds:\n") ==
+        "t.yaml:2:3: timeouts.idle_seconds: " + expected + "nothing");
+  CHECK(load_error("timeouts:\n  ping_timeout_seconds: 50ms\n") ==
+        "t.yaml:2:3: timeouts.ping_timeout_seconds: must be between 100ms and 86400s (got 50ms)");
+  CHECK(load_error("timeouts:\n  registration_seconds: 0\n") ==
+        "t.yaml:2:3: timeouts.registration_seconds: must be between 100ms and 86400s (got 0)");
+  CHECK(load_error("timeouts:\n  idle_seconds: 10081m\n") ==
+        "t.yaml:2:3: timeouts.idle_seconds: must be between 100ms and 604800s (got 10081m)");
+  CHECK(load_error("limits:\n  sendq_soft_seconds: -1s\n") ==
+        "t.yaml:2:3: limits.sendq_soft_seconds: must be between 100ms and 86400s (got -1s)");
+  CHECK(load_error("shutdown:\n  drain_seconds: 99999999999999999999m\n") ==
+        "t.yaml:2:3: shutdown.drain_seconds: must be between 0s and 3600s (got 99999999999999999999m)");
+  CHECK(load_error("log:\n  stats_interval_seconds: 500ms\n") ==
+        "t.yaml:2:3: log.stats_interval_seconds: must be 0 (off) or between 1s and 86400s (got 500ms)");
+  SUBCASE("values set in code are checked too") {
+    config c;
+    c.timeouts.ping_interval = std::chrono::milliseconds(99);
+    CHECK(validate_error(c) ==
+          "timeouts.ping_interval_seconds: must be between 100ms and 86400s (got 99ms)");
+    c = config{};
+    c.drain_time = std::chrono::hours(2);
+    CHECK(validate_error(c) == "shutdown.drain_seconds: must be between 0s and 3600s (got 7200s)");
+  }
+}
+
 TEST_CASE("config: a YAML syntax error names the file, line and column") {
   std::string e = load_error("limits:\n  max_line_bytes: [512\n");
   CHECK(e.rfind("t.yaml:3:1: invalid YAML: ", 0) == 0);
