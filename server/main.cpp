@@ -38,7 +38,7 @@ int start_failed(bool json, const char* what, int code) {
     std::fprintf(stderr, "error: %s\n", what);
     return code;
   }
-  simul::server::setup_logging({"info", "json", 0});
+  simul::server::setup_logging({"info", "json", std::chrono::milliseconds(0)});
   spdlog::error("{}", what);
   spdlog::default_logger()->flush();
   return code;
