@@ -1,5 +1,5 @@
 // The table of config keys and their rules, shared by the config's reader (config_reader.cpp),
-// writer (config_writer.cpp) and validation (config.cpp). Internal to those files.
+// writer (config_writer.cpp) and validation (config.cpp); show_duration() also for log lines.
 // One table, visit_fields(), lists every key with its rule; parsing, validation and to_yaml all
 // walk it, so a key cannot be known to one and missing from another.
 #pragma once

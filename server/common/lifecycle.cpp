@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/irc_message.hpp"
+#include "server/common/config_fields.hpp"
 #include "server/common/process_info.hpp"
 
 namespace simul::server {
@@ -75,15 +76,8 @@ void log_started(const config& cfg, std::uint16_t echo, std::uint16_t chat, std:
   if (auto w = fd_limit_warning(process_max_fds(), cfg.limits.max_connections); !w.empty()) spdlog::warn("{}", w);
 }
 
-namespace {
-std::string show_duration(std::chrono::milliseconds d) {
-  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
-  return std::to_string(d.count()) + " ms";
-}
-}  // namespace
-
 void log_drain_signal(int sig, std::chrono::milliseconds drain) {
-  spdlog::info("signal {}: draining for up to {}", sig, show_duration(drain));
+  spdlog::info("signal {}: draining for up to {}", sig, config_detail::show_duration(drain));
 }
 
 void exit_on_second_signal(int sig) {
@@ -94,7 +88,7 @@ void exit_on_second_signal(int sig) {
 
 void log_drain_deadline(std::size_t left, std::uint64_t unsent, std::chrono::milliseconds drain) {
   spdlog::warn("drain: {} connections still open after {}; closing them, {} queued bytes unsent", left,
-               show_duration(drain), unsent);
+               config_detail::show_duration(drain), unsent);
 }
 
 void log_drain_complete(std::size_t closed_at_deadline) {
