@@ -25,7 +25,7 @@ class async_server::session_scope {
     srv_.list_of(svc_).remove(c_);
     srv_.stats_.of(svc_).connections.sub();
     if (svc_ == service::metrics) return;
-    srv_.stats_.disconnected(c_.reason());
+    srv_.stats_.disconnected(svc_, c_.reason());
     if (logging_connections())
       log_closed(svc_, address_, clock::now() - started_, c_.bytes_in, c_.bytes_out, c_.reason());
     srv_.admission_.release(address_);

@@ -18,7 +18,7 @@ std::string refusal_line(service svc, std::string_view reason) {
 
 void count_refusal(stats& st, service svc, std::string_view reason) {
   st.of(svc).rejected_total.add();
-  st.disconnected(disconnect_reason::rejected);
+  st.disconnected(svc, disconnect_reason::rejected);
   thread_local log_limiter limiter;
   std::uint64_t held = 0;
   if (limiter.allow(held)) spdlog::info("{}: refused a connection: {} ({} more refusals held back)", to_string(svc), reason, held);

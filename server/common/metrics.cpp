@@ -69,10 +69,13 @@ std::string render_metrics(const stats& st, bool draining, model_kind model) {
   per_service("simul_received_bytes_total", "counter", "Bytes read from clients.", &service_stats::bytes_in_total);
   per_service("simul_sent_bytes_total", "counter", "Bytes written to clients.", &service_stats::bytes_out_total);
 
-  family(out, "simul_disconnects_total", "counter", "Connections closed, by reason.");
-  for (std::size_t i = 0; i < disconnect_reason_count; ++i)
-    out << "simul_disconnects_total{reason=\"" << to_string(static_cast<disconnect_reason>(i)) << "\"} "
-        << st.disconnects[i].get() << '\n';
+  family(out, "simul_disconnects_total", "counter", "Connections closed, by service and reason.");
+  for (auto svc : {service::echo, service::chat}) {
+    for (std::size_t i = 0; i < disconnect_reason_count; ++i)
+      out << "simul_disconnects_total{service=\"" << to_string(svc) << "\",reason=\""
+          << to_string(static_cast<disconnect_reason>(i)) << "\"} "
+          << st.disconnects[static_cast<std::size_t>(svc)][i].get() << '\n';
+  }
 
   auto single = [&](const char* name, const char* type, const char* help, auto v) {
     family(out, name, type, help);

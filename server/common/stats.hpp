@@ -13,7 +13,8 @@ namespace simul::server {
 enum class service { echo, chat, metrics };
 inline constexpr std::size_t service_count = 3;
 
-/// Why a connection ended; one counter each (simul_disconnects_total{reason=...}).
+/// Why a connection ended; one counter per service and reason
+/// (simul_disconnects_total{service=...,reason=...}).
 enum class disconnect_reason { client, idle, error, sendq, flood, ping, registration, shutdown, rejected, killed };
 inline constexpr std::size_t disconnect_reason_count = 10;
 
@@ -37,7 +38,7 @@ struct service_stats {
 
 struct stats {
   std::array<service_stats, service_count> services;
-  std::array<counter, disconnect_reason_count> disconnects;
+  std::array<std::array<counter, disconnect_reason_count>, service_count> disconnects;
   counter accept_errors_total;
   counter lines_in_total;   // chat lines read
   counter lines_out_total;  // chat lines queued to clients
@@ -49,7 +50,9 @@ struct stats {
 
   service_stats& of(service s) noexcept { return services[static_cast<std::size_t>(s)]; }
   const service_stats& of(service s) const noexcept { return services[static_cast<std::size_t>(s)]; }
-  void disconnected(disconnect_reason r) noexcept { disconnects[static_cast<std::size_t>(r)].add(); }
+  void disconnected(service s, disconnect_reason r) noexcept {
+    disconnects[static_cast<std::size_t>(s)][static_cast<std::size_t>(r)].add();
+  }
 };
 
 }  // namespace simul::server

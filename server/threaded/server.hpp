@@ -49,7 +49,7 @@ struct threaded_conn {
     if (decided_) return;
     decided_ = true;
     reason_ = why;
-    if (svc != service::metrics) st.disconnected(why);
+    if (svc != service::metrics) st.disconnected(svc, why);
   }
   bool decided() const noexcept { return decided_; }
   disconnect_reason reason() const noexcept { return reason_; }

@@ -190,7 +190,7 @@ TEST_CASE("a client that never reads is cut at the SendQ limit while others get 
     CHECK((sleeper_quit || reader.wait_for("QUIT :SendQ exceeded").value_or("").find(":sleeper!") == 0));
     CHECK(sleeper.wait_closed(20s));
     auto body = http_get(srv.metrics_port(), "/metrics");
-    CHECK(metric(body, "simul_disconnects_total{reason=\"sendq\"}") == 1);
+    CHECK(metric(body, "simul_disconnects_total{service=\"chat\",reason=\"sendq\"}") == 1);
 #if !defined(__SANITIZE_ADDRESS__)  // ASan's shadow memory and quarantine inflate RSS on their own
     CHECK(metric(body, "process_resident_memory_bytes") < 200e6);
 #endif
@@ -218,7 +218,7 @@ TEST_CASE("a client above the soft SendQ limit is cut when its time runs out, th
     // are certain.
     CHECK(talker.wait_for("QUIT :SendQ exceeded", 30s).value_or("").rfind(":sleeper!", 0) == 0);
     CHECK(sleeper.wait_closed(30s));
-    CHECK(eventually([&] { return scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"sendq\"}") == 1; }));
+    CHECK(eventually([&] { return scrape(srv.metrics_port(), "simul_disconnects_total{service=\"chat\",reason=\"sendq\"}") == 1; }));
   });
 }
 
@@ -251,8 +251,8 @@ TEST_CASE("a client that stops reading and answering is closed with Ping timeout
     }
     CHECK(quit.value_or("").find("Ping timeout") != std::string::npos);
     CHECK(sleeper.wait_closed(30s));
-    CHECK(eventually([&] { return scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"ping\"}") == 1; }));
-    CHECK(scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"sendq\"}") == 0);
+    CHECK(eventually([&] { return scrape(srv.metrics_port(), "simul_disconnects_total{service=\"chat\",reason=\"ping\"}") == 1; }));
+    CHECK(scrape(srv.metrics_port(), "simul_disconnects_total{service=\"chat\",reason=\"sendq\"}") == 0);
   });
 }
 
@@ -279,7 +279,7 @@ TEST_CASE("a flooder is throttled, then cut off when its backlog passes the limi
     CHECK(f.wait_for("ERROR :Excess Flood").has_value());
     CHECK(f.wait_closed());
     CHECK(peer.wait_for("QUIT :Excess Flood").has_value());
-    CHECK(scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"flood\"}") == 1);
+    CHECK(scrape(srv.metrics_port(), "simul_disconnects_total{service=\"chat\",reason=\"flood\"}") == 1);
   });
 }
 
@@ -297,7 +297,7 @@ TEST_CASE("a silent client is pinged, and closed with Ping timeout when it does 
     CHECK(silent.wait_for("ERROR :", 10s).value_or("").find("Ping timeout") != std::string::npos);
     CHECK(silent.wait_closed());
     CHECK(lines_until_pong(polite, "alive").size() <= 1);  // maybe another PING, never a close
-    CHECK(scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"ping\"}") == 1);
+    CHECK(scrape(srv.metrics_port(), "simul_disconnects_total{service=\"chat\",reason=\"ping\"}") == 1);
   });
 }
 
@@ -353,7 +353,7 @@ TEST_CASE("an operator's KILL ends the victim's connection after its ERROR, and 
     op.send("KILL victim :enough\r\n");
     CHECK(victim.wait_for("ERROR").value_or("").find("Killed") != std::string::npos);
     CHECK(victim.wait_closed());
-    CHECK(eventually([&] { return scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"killed\"}") == 1; }));
+    CHECK(eventually([&] { return scrape(srv.metrics_port(), "simul_disconnects_total{service=\"chat\",reason=\"killed\"}") == 1; }));
     CHECK(lines_until_pong(op, "still-here").size() <= 1);  // at most the KILL notice; the op stays
   });
 }

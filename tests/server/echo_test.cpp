@@ -88,7 +88,7 @@ TEST_CASE("an idle echo client is closed after timeouts.idle_seconds") {
     client active(srv.echo_port()), idle(srv.echo_port());
     CHECK(idle.wait_closed(5s));
     auto body = http_get(srv.metrics_port(), "/metrics");
-    CHECK(metric(body, "simul_disconnects_total{reason=\"idle\"}") >= 1);
+    CHECK(metric(body, "simul_disconnects_total{service=\"echo\",reason=\"idle\"}") >= 1);
   });
 }
 

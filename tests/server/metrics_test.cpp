@@ -46,7 +46,7 @@ TEST_CASE("/metrics is valid Prometheus text and its counters move with traffic"
     CHECK(eventually([&] { return scrape(srv.metrics_port(), "simul_sent_bytes_total{service=\"echo\"}") >= 6; }));
     CHECK(metric(after, "simul_connections_accepted_total{service=\"echo\"}") == 1);
     CHECK(eventually([&] {
-      return scrape(srv.metrics_port(), "simul_disconnects_total{reason=\"client\"}") == 1;
+      return scrape(srv.metrics_port(), "simul_disconnects_total{service=\"echo\",reason=\"client\"}") == 1;
     }));
   });
 }
@@ -120,5 +120,22 @@ TEST_CASE("/metrics has the standard process_* metrics with their meanings") {
     CHECK(rss > 1 << 20);
     CHECK(metric(body, "process_virtual_memory_bytes") > rss);
     CHECK(metric(body, "process_threads") >= 1);
+  });
+}
+
+TEST_CASE("disconnects are counted per service: a refused chat client is not an echo disconnect") {
+  for_each_model([&](model_kind m) {
+    auto cfg = test_config(m);
+    cfg.limits.max_connections = 1;
+    running_server srv(cfg);
+    client held(srv.echo_port());
+    held.send("x\n");
+    REQUIRE(held.recv_line().has_value());
+    client refused(srv.chat_port());
+    REQUIRE(refused.wait_for("ERROR").has_value());
+    CHECK(eventually([&] {
+      return scrape(srv.metrics_port(), "simul_disconnects_total{service=\"chat\",reason=\"rejected\"}") == 1;
+    }));
+    CHECK(scrape(srv.metrics_port(), "simul_disconnects_total{service=\"echo\",reason=\"rejected\"}") == 0);
   });
 }
