@@ -3,6 +3,7 @@ find_package(Threads REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(CLI11 REQUIRED)
+find_package(OpenSSL 3.0 REQUIRED)  # TLS (libssl-dev)
 
 # Asio ships no CMake config file: find its header and wrap it in an interface target.
 find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)

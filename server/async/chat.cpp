@@ -11,6 +11,7 @@
 #include <asio/post.hpp>
 
 #include "server/common/chat_policy.hpp"
+#include "server/async/tls_stream.hpp"
 
 namespace simul::server {
 
@@ -63,6 +64,7 @@ asio::awaitable<void> async_chat::serve(chat_client<Stream>& s, std::span<char> 
   deliver(hub_.disconnect(s.id, quit_message(s.reason())));  // a no-op if QUIT or a kill already removed it
 }
 template asio::awaitable<void> async_chat::serve(chat_client<tcp_stream>&, std::span<char>);
+template asio::awaitable<void> async_chat::serve(chat_client<tls_stream>&, std::span<char>);
 
 void async_chat::deliver(core::hub_output out) {
   simul::server::deliver(hub_, std::move(out), stats_, [&](core::client_id to, const core::shared_line& line, clock::time_point now) {

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "server/async/session_scope.hpp"
+#include "server/async/tls_stream.hpp"
 
 namespace simul::server {
 
@@ -57,5 +58,6 @@ asio::awaitable<void> async_server::echo_session(Stream stream, std::string addr
   stream.shutdown(tcp::socket::shutdown_send, ec);
 }
 template asio::awaitable<void> async_server::echo_session(tcp_stream, std::string);
+template asio::awaitable<void> async_server::echo_session(tls_stream, std::string);
 
 }  // namespace simul::server

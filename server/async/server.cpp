@@ -10,6 +10,7 @@
 
 #include "server/async/chat.hpp"
 #include "server/async/session_scope.hpp"
+#include "server/async/tls_stream.hpp"
 #include "server/common/lifecycle.hpp"
 #include "server/common/logging.hpp"
 #include "server/common/metrics.hpp"
@@ -27,6 +28,7 @@ async_server::async_server(const config& cfg) : cfg_(cfg), admission_(cfg_.limit
     open_listener(chat_acceptor_, service::chat, cfg_.chat.port);
   }
   if (cfg_.metrics.enabled) open_listener(metrics_acceptor_, service::metrics, cfg_.metrics.port);
+  open_tls_listeners();
 }
 
 async_server::~async_server() {
@@ -82,6 +84,8 @@ void async_server::run(bool handle_signals) {
   if (echo_acceptor_) spawn(listener(*echo_acceptor_, service::echo), "echo listener");
   if (chat_acceptor_) spawn(listener(*chat_acceptor_, service::chat), "chat listener");
   if (metrics_acceptor_) spawn(listener(*metrics_acceptor_, service::metrics), "metrics listener");
+  if (chat_tls_acceptor_) spawn(listener(*chat_tls_acceptor_, service::chat, true), "chat TLS listener");
+  if (echo_tls_acceptor_) spawn(listener(*echo_tls_acceptor_, service::echo, true), "echo TLS listener");
   spawn(sweeper(), "sweeper");
   if (cfg_.log.stats_interval.count() > 0) spawn(stats_reporter(), "stats reporter");
   log_started(cfg_, echo_port(), chat_port(), metrics_port());
@@ -110,7 +114,7 @@ bool async_server::admit(tcp::socket& socket, service svc, std::string& address)
   return false;
 }
 
-asio::awaitable<void> async_server::listener(tcp::acceptor& acceptor, service svc) {
+asio::awaitable<void> async_server::listener(tcp::acceptor& acceptor, service svc, bool tls) {
   accept_backoff backoff;
   asio::steady_timer pause(io_);
   for (;;) {
@@ -124,6 +128,10 @@ asio::awaitable<void> async_server::listener(tcp::acceptor& acceptor, service sv
     backoff.succeeded();
     std::string address;
     if (!admit(socket, svc, address)) continue;
+    if (tls) {
+      spawn(tls_session(std::move(socket), svc, std::move(address)), "TLS session");
+      continue;
+    }
     switch (svc) {
       case service::echo: spawn(echo_session(std::move(socket), std::move(address)), "echo session"); break;
       case service::chat: spawn(chat_session(std::move(socket), std::move(address)), "chat session"); break;
@@ -139,6 +147,7 @@ asio::awaitable<void> async_server::chat_session(Stream stream, std::string addr
   co_await chat_->serve(client, scratch_);
 }
 template asio::awaitable<void> async_server::chat_session(tcp_stream, std::string);
+template asio::awaitable<void> async_server::chat_session(tls_stream, std::string);
 
 void async_server::expire(connection_list& list, clock::duration timeout, clock::time_point now,
                           disconnect_reason why) {
@@ -173,6 +182,7 @@ asio::awaitable<void> async_server::sweeper() {
     auto now = clock::now();
     expire(echo_conns_, idle, now, disconnect_reason::idle);
     expire(metrics_conns_, metrics_request_timeout, now, disconnect_reason::idle);
+    expire(handshakes_, cfg_.tls.handshake_timeout, now, disconnect_reason::handshake);
   }
 }
 
@@ -206,10 +216,17 @@ void async_server::reload() {
 void async_server::apply_config(config next) {
   // Only run-time keys differ (merge_reload). Sessions read their settings when they start, so
   // connections accepted from now on get the new SendQ, flood and timeout values.
+  const tls_config running_tls = cfg_.tls;
   cfg_ = std::move(next);
   admission_.set_limits(cfg_.limits);
   if (chat_) chat_->reconfigure(cfg_);
   apply_logging(cfg_.log);
+  // The certificate is read again on every reload (a renewed one usually keeps its path); if
+  // it is bad, the running certificate and its paths stay.
+  if (tls_ctx_ && !reload_tls(cfg_.tls)) {
+    cfg_.tls.cert_file = running_tls.cert_file;
+    cfg_.tls.key_file = running_tls.key_file;
+  }
 }
 
 void async_server::begin_drain() {
@@ -218,6 +235,13 @@ void async_server::begin_drain() {
   asio::error_code ec;
   if (echo_acceptor_) echo_acceptor_->close(ec);
   if (chat_acceptor_) chat_acceptor_->close(ec);
+  if (chat_tls_acceptor_) chat_tls_acceptor_->close(ec);
+  if (echo_tls_acceptor_) echo_tls_acceptor_->close(ec);
+  // Handshakes in progress end now: they have no session to flush.
+  while (auto* c = handshakes_.front()) {
+    handshakes_.remove(*c);
+    c->stop(disconnect_reason::shutdown);
+  }
   spawn(drain(), "drain");
 }
 

@@ -17,6 +17,7 @@
 
 #include "server/async/connection.hpp"
 #include "server/async/stream.hpp"
+#include "server/async/tls_context.hpp"
 #include "server/common/admission.hpp"
 #include "server/common/config.hpp"
 #include "server/common/server.hpp"
@@ -36,7 +37,15 @@ class async_server final : public server {
   std::uint16_t echo_port() const override { return port_of(echo_acceptor_); }
   std::uint16_t chat_port() const override { return port_of(chat_acceptor_); }
   std::uint16_t metrics_port() const override { return port_of(metrics_acceptor_); }
+  std::uint16_t chat_tls_port() const override { return port_of(chat_tls_acceptor_); }
+  std::uint16_t echo_tls_port() const override { return port_of(echo_tls_acceptor_); }
   const stats& counters() const override { return stats_; }
+
+  /// Loads tls.cert_file and tls.key_file of `tls` again and, if they are good, serves new
+  /// connections with them; established ones keep the certificate they started with. Logs the
+  /// outcome; on failure the running certificate stays. Returns whether it took effect.
+  /// Loop thread only: the SIGHUP config reload (apply_config) calls it.
+  bool reload_tls(const tls_config& tls);
 
  private:
   using tcp = asio::ip::tcp;
@@ -50,7 +59,7 @@ class async_server final : public server {
   void spawn(asio::awaitable<void> task, const char* what);
   connection_list& list_of(service svc) noexcept;
 
-  asio::awaitable<void> listener(tcp::acceptor& acceptor, service svc);
+  asio::awaitable<void> listener(tcp::acceptor& acceptor, service svc, bool tls = false);
   /// Applies the connection limits. Returns false (after telling the client why) to refuse;
   /// `address` is set to the peer's address when the per-address limit needs it back.
   bool admit(tcp::socket& socket, service svc, std::string& address);
@@ -59,6 +68,9 @@ class async_server final : public server {
   template <session_stream Stream>
   asio::awaitable<void> chat_session(Stream stream, std::string address);
   asio::awaitable<void> metrics_session(tcp::socket socket);
+  /// TLS (tls_listener.cpp): the handshake under its deadline, then the service's session.
+  asio::awaitable<void> tls_session(tcp::socket socket, service svc, std::string address);
+  void open_tls_listeners();
   asio::awaitable<void> signal_watcher();
   asio::awaitable<void> sweeper();
   asio::awaitable<void> stats_reporter();
@@ -77,6 +89,8 @@ class async_server final : public server {
   connection_list echo_conns_;
   connection_list metrics_conns_;
   connection_list chat_conns_;
+  connection_list handshakes_;  // TLS connections still in their handshake, oldest first
+  ssl_ctx_ptr tls_ctx_;         // new TLS connections use this one; null without TLS
   std::unique_ptr<async_chat> chat_;
   bool draining_ = false;
   bool stopped_ = false;
@@ -89,6 +103,8 @@ class async_server final : public server {
   std::optional<tcp::acceptor> echo_acceptor_;
   std::optional<tcp::acceptor> chat_acceptor_;
   std::optional<tcp::acceptor> metrics_acceptor_;
+  std::optional<tcp::acceptor> chat_tls_acceptor_;
+  std::optional<tcp::acceptor> echo_tls_acceptor_;
   std::optional<asio::signal_set> signals_;
   asio::steady_timer sweep_timer_{io_};
   asio::steady_timer stats_timer_{io_};

@@ -48,6 +48,23 @@ class checker {
   const config_origins& origins_;
 };
 
+// TLS needs both PEM files, and the async model: one OpenSSL connection cannot be read and
+// written by two threads at once, which is how the threaded model serves a connection.
+void check_tls(const config& cfg, const checker& check) {
+  const auto& t = cfg.tls;
+  if (t.cert_file.empty() != t.key_file.empty()) {
+    const char* unset = t.cert_file.empty() ? "tls.cert_file" : "tls.key_file";
+    const char* set = t.cert_file.empty() ? "tls.key_file" : "tls.cert_file";
+    check.bad(unset, std::string("must be set when ") + set + " is (TLS needs a certificate and its key)", set);
+  }
+  if (t.configured() && cfg.model != model_kind::async) {
+    check.bad("tls.cert_file",
+              "TLS is served by the async model only (model: " + std::string(to_string(cfg.model)) +
+                  "); use model: async, or leave tls.cert_file empty",
+              "model");
+  }
+}
+
 void check_cross_fields(const config& cfg, const checker& check) {
   const auto& l = cfg.limits;
   if (l.sendq_soft_bytes > l.sendq_hard_bytes) {
@@ -82,12 +99,18 @@ void check_cross_fields(const config& cfg, const checker& check) {
                   "; a WHO or ISUPPORT reply would cut a nick or room name)",
               "chat.nick_len");
   }
+  check_tls(cfg, check);
   struct listener {
     const char* name;
     const listener_config& cfg;
   };
+  // The TLS listeners take part in the port check only when they will be opened.
+  const listener_config no_listener{false, 0};
+  const bool tls = cfg.tls.configured();
   const std::array listeners{listener{"echo", cfg.echo}, listener{"chat", cfg.chat},
-                             listener{"metrics", cfg.metrics}};
+                             listener{"metrics", cfg.metrics},
+                             listener{"echo.tls", tls && cfg.echo.enabled ? cfg.tls.echo : no_listener},
+                             listener{"chat.tls", tls && cfg.chat.enabled ? cfg.tls.chat : no_listener}};
   if (std::none_of(listeners.begin(), listeners.end(), [](auto& s) { return s.cfg.enabled; })) {
     check.bad("echo.enabled", "at least one of echo, chat and metrics must be enabled",
               "chat.enabled");
@@ -97,11 +120,13 @@ void check_cross_fields(const config& cfg, const checker& check) {
       const auto& a = listeners[j];
       const auto& b = listeners[i];
       if (a.cfg.enabled && b.cfg.enabled && b.cfg.port != 0 && a.cfg.port == b.cfg.port) {
-        std::string key = std::string(b.name) + ".port";
-        check.bad(
-            key,
-            "same port as " + std::string(a.name) + ".port (" + std::to_string(b.cfg.port) + ")",
-            std::string(a.name) + ".port");
+        auto port_key = [](std::string name) {
+          auto dot = name.find('.');
+          return dot == std::string::npos ? name + ".port" : name.substr(0, dot) + ".tls_port";
+        };
+        std::string key = port_key(b.name);
+        check.bad(key, "same port as " + port_key(a.name) + " (" + std::to_string(b.cfg.port) + ")",
+                  port_key(a.name));
       }
     }
   }

@@ -35,6 +35,20 @@ struct chat_config {
   std::string operators;                     // OPER accounts: "name hash [mask], ..." (docs/CHAT.md)
 };
 
+/// TLS (async model only). Configured when cert_file is set; then chat.tls_port (6697) and
+/// echo.tls_port (off by default) serve the same sessions over TLS 1.2/1.3.
+struct tls_config {
+  std::string cert_file;                // PEM: the certificate, optionally followed by its chain
+  std::string key_file;                 // PEM: its private key (ECDSA or RSA)
+  std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);  // timeouts.tls_handshake_seconds
+  // The TLS listeners. In a file, chat.tls_port / echo.tls_port 0 means off; programmatic
+  // configs (tests) may set enabled with port 0 for any free port, as for the other listeners.
+  listener_config chat{true, 6697};
+  listener_config echo{false, 0};
+
+  bool configured() const noexcept { return !cert_file.empty(); }
+};
+
 struct log_config {
   std::string level = "info";              // trace debug info warn error critical off
   std::string format = "text";             // text | json
@@ -53,6 +67,7 @@ struct config {
   std::chrono::milliseconds drain_time = std::chrono::seconds(10);  // shutdown.drain_seconds
   std::uint32_t threaded_stack_kib = 256;  // threaded.stack_kib: stack size per connection thread
   log_config log;
+  tls_config tls;
 };
 
 /// A configuration error. what() is one line naming the cause, e.g.

@@ -85,8 +85,10 @@ void visit_fields(Config& c, Visitor&& v) {
   v("bind", c.bind, text_rule{check_address, false});
   v("echo.enabled", c.echo.enabled);
   v("echo.port", c.echo.port, port);
+  v("echo.tls_port", c.tls.echo.port, port);
   v("chat.enabled", c.chat.enabled);
   v("chat.port", c.chat.port, port);
+  v("chat.tls_port", c.tls.chat.port, port);
   v("chat.server_name", c.chat_service.server_name, text_rule{check_name, false});
   v("chat.network", c.chat_service.network, text_rule{check_name, false});
   v("chat.motd", c.chat_service.motd, text_rule{check_motd, false});
@@ -109,7 +111,10 @@ void visit_fields(Config& c, Visitor&& v) {
   v("timeouts.idle_seconds", t.idle, duration_rule{milliseconds(100), seconds(7 * 86400)});
   v("timeouts.ping_interval_seconds", t.ping_interval, timeout);
   v("timeouts.ping_timeout_seconds", t.ping_timeout, timeout);
+  v("timeouts.tls_handshake_seconds", c.tls.handshake_timeout, duration_rule{milliseconds(100), seconds(3600)});
   v("shutdown.drain_seconds", c.drain_time, duration_rule{milliseconds(0), seconds(3600)});
+  v("tls.cert_file", c.tls.cert_file, text_rule{check_any, false});
+  v("tls.key_file", c.tls.key_file, text_rule{check_any, false});
   v("threaded.stack_kib", c.threaded_stack_kib, int_rule{64, 65536});
   v("log.level", c.log.level, text_rule{check_level, true});
   v("log.format", c.log.format, text_rule{check_format, true});

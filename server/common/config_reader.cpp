@@ -279,6 +279,19 @@ void load_motd(config& cfg, const reader& doc, const std::string& base_dir) {
   chat.motd_file = p.string();
 }
 
+// TLS: in a file a TLS port of 0 means off; relative PEM paths are relative to the file's
+// directory (absolute after loading, so SIGHUP reloads the same files whatever the cwd).
+void finish_tls(config& cfg, const reader& doc, const std::string& base_dir) {
+  for (auto [key, l] : {std::pair{"chat.tls_port", &cfg.tls.chat}, std::pair{"echo.tls_port", &cfg.tls.echo}})
+    if (doc.has(key)) l->enabled = l->port != 0;
+  for (auto [key, file] : {std::pair{"tls.cert_file", &cfg.tls.cert_file}, std::pair{"tls.key_file", &cfg.tls.key_file}}) {
+    if (!doc.has(key) || file->empty()) continue;
+    std::filesystem::path p(*file);
+    if (p.is_relative()) p = std::filesystem::path(base_dir.empty() ? "." : base_dir) / p;
+    *file = std::filesystem::absolute(p).lexically_normal().string();
+  }
+}
+
 // Where each YAML document starts; nothing else. yaml-cpp 0.7's LoadAll never returns on some
 // inputs (a lone ",": an endless run of empty documents, jbeder/yaml-cpp#1040, found by
 // fuzz/config), so the documents are counted with the event parser, which we stop after two.
@@ -318,6 +331,7 @@ config parse_config_text(const std::string& yaml, const std::string& name,
   doc.collect(root, "");
   visit_fields(base, doc);
   load_motd(base, doc, base_dir);
+  finish_tls(base, doc, base_dir);
   return base;
 }
 

@@ -32,6 +32,20 @@ std::string_view to_string(disconnect_reason r) noexcept {
     case disconnect_reason::shutdown: return "shutdown";
     case disconnect_reason::rejected: return "rejected";
     case disconnect_reason::killed: return "killed";
+    case disconnect_reason::handshake: return "handshake";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(tls_failure f) noexcept {
+  switch (f) {
+    case tls_failure::timeout: return "timeout";
+    case tls_failure::closed: return "closed";
+    case tls_failure::version: return "version";
+    case tls_failure::cipher: return "cipher";
+    case tls_failure::certificate: return "certificate";
+    case tls_failure::protocol: return "protocol";
+    case tls_failure::shutdown: return "shutdown";
   }
   return "unknown";
 }
@@ -50,6 +64,34 @@ std::string response(const char* status, std::string_view content_type, std::str
   r += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
   r += body;
   return r;
+}
+
+void render_tls(std::ostringstream& out, const tls_stats& t) {
+  family(out, "simul_tls_connections", "gauge", "Open TLS sessions (handshake done).");
+  out << "simul_tls_connections{service=\"echo\"} " << t.connections[0].get() << '\n';
+  out << "simul_tls_connections{service=\"chat\"} " << t.connections[1].get() << '\n';
+  family(out, "simul_tls_handshake_failures_total", "counter", "TLS handshakes that failed, by reason.");
+  for (std::size_t i = 0; i < tls_failure_count; ++i)
+    out << "simul_tls_handshake_failures_total{reason=\"" << to_string(static_cast<tls_failure>(i)) << "\"} "
+        << t.handshake_failures[i].get() << '\n';
+  family(out, "simul_tls_handshake_duration_seconds", "histogram", "Time from accept to a completed TLS handshake.");
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < t.handshake_buckets.size(); ++i) {
+    cumulative += t.handshake_buckets[i].get();
+    out << "simul_tls_handshake_duration_seconds_bucket{le=\"";
+    if (i < tls_stats::bucket_seconds.size())
+      out << tls_stats::bucket_seconds[i];
+    else
+      out << "+Inf";
+    out << "\"} " << cumulative << '\n';
+  }
+  out << "simul_tls_handshake_duration_seconds_sum " << static_cast<double>(t.handshake_microseconds_total.get()) / 1e6
+      << '\n';
+  out << "simul_tls_handshake_duration_seconds_count " << cumulative << '\n';
+  family(out, "simul_tls_reloads_total", "counter", "Certificate reloads (SIGHUP) that took effect.");
+  out << "simul_tls_reloads_total " << t.reloads_total.get() << '\n';
+  family(out, "simul_tls_reload_failures_total", "counter", "Certificate reloads refused (the old one stays).");
+  out << "simul_tls_reload_failures_total " << t.reload_failures_total.get() << '\n';
 }
 
 }  // namespace
@@ -95,6 +137,7 @@ std::string render_metrics(const stats& st, bool draining, model_kind model) {
   out << "simul_config_reloads_total{result=\"applied\"} " << st.reloads_total.get() << '\n';
   out << "simul_config_reloads_total{result=\"failed\"} " << st.reload_failures_total.get() << '\n';
   single("simul_draining", "gauge", "1 while shutting down.", draining ? 1 : 0);
+  render_tls(out, st.tls);
   family(out, "simul_info", "gauge", "Build and model.");
   out << "simul_info{version=\"" << SIMUL_VERSION << "\",model=\"" << to_string(model) << "\"} 1\n";
   const auto p = read_process_info();

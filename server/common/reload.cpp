@@ -1,7 +1,9 @@
 // Config reload on SIGHUP: which keys apply at run time, and the log of what changed.
 #include "server/common/reload.hpp"
 
+#include <algorithm>
 #include <map>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -11,8 +13,8 @@ bool reloadable(std::string_view key) noexcept {
   if (key == "limits.max_line_bytes") return false;  // the framers and ISUPPORT of live clients
   for (std::string_view prefix : {"limits.", "timeouts."})
     if (key.substr(0, prefix.size()) == prefix) return true;
-  for (std::string_view k :
-       {"chat.motd", "chat.motd_file", "chat.operators", "log.level", "log.format", "shutdown.drain_seconds"})
+  for (std::string_view k : {"chat.motd", "chat.motd_file", "chat.operators", "log.level", "log.format",
+                             "shutdown.drain_seconds", "tls.cert_file", "tls.key_file"})
     if (key == k) return true;
   return false;
 }
@@ -36,6 +38,18 @@ config merge_reload(const config& running, const config& next, config_change& ch
   merged.log.level = next.log.level;
   merged.log.format = next.log.format;
   merged.drain_time = next.drain_time;
+  // TLS: the handshake deadline and the certificate's files (the async model loads them again;
+  // TLS on or off, and its ports, need a restart).
+  merged.tls.handshake_timeout = next.tls.handshake_timeout;
+  if (running.tls.configured() && next.tls.configured()) {
+    merged.tls.cert_file = next.tls.cert_file;
+    merged.tls.key_file = next.tls.key_file;
+  } else if (running.tls.configured() != next.tls.configured()) {
+    for (auto* key : {"tls.cert_file", "tls.key_file"}) {
+      std::erase(change.applied, key);
+      if (std::find(change.restart.begin(), change.restart.end(), key) == change.restart.end()) change.restart.push_back(key);
+    }
+  }
   return merged;
 }
 

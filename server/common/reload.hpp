@@ -18,7 +18,8 @@ namespace simul::server {
 using config_reloader = std::function<config()>;
 
 /// Whether `key` (dotted, from the key table) takes effect at run time on SIGHUP: the limits
-/// (but max_line_bytes), timeouts, the MOTD, the log level and format, the drain time. Those
+/// (but max_line_bytes), timeouts, the MOTD, the log level and format, the drain time, the TLS
+/// certificate's files (while TLS stays on: turning it on or off needs a restart). Those
 /// that apply per connection (SendQ, flood, timeouts) apply to connections accepted from then on.
 bool reloadable(std::string_view key) noexcept;
 

@@ -32,6 +32,9 @@ class server {
   virtual std::uint16_t echo_port() const = 0;
   virtual std::uint16_t chat_port() const = 0;
   virtual std::uint16_t metrics_port() const = 0;
+  /// Bound TLS ports (chat.tls_port, echo.tls_port); 0 when not serving TLS.
+  virtual std::uint16_t chat_tls_port() const { return 0; }
+  virtual std::uint16_t echo_tls_port() const { return 0; }
 
   virtual const stats& counters() const = 0;
 

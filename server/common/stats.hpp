@@ -14,11 +14,17 @@ enum class service { echo, chat, metrics };
 inline constexpr std::size_t service_count = 3;
 
 /// Why a connection ended; one counter per service and reason
-/// (simul_disconnects_total{service=...,reason=...}).
-enum class disconnect_reason { client, idle, error, sendq, flood, ping, registration, shutdown, rejected, killed };
-inline constexpr std::size_t disconnect_reason_count = 10;
+/// (simul_disconnects_total{service=...,reason=...}). `handshake`: a TLS handshake failed or
+/// took longer than timeouts.tls_handshake_seconds.
+enum class disconnect_reason { client, idle, error, sendq, flood, ping, registration, shutdown, rejected, killed, handshake };
+inline constexpr std::size_t disconnect_reason_count = 11;
+
+/// Why a TLS handshake failed (simul_tls_handshake_failures_total{reason=...}).
+enum class tls_failure { timeout, closed, version, cipher, certificate, protocol, shutdown };
+inline constexpr std::size_t tls_failure_count = 7;
 
 std::string_view to_string(service s) noexcept;
+std::string_view to_string(tls_failure f) noexcept;
 std::string_view to_string(disconnect_reason r) noexcept;
 
 struct counter {
@@ -36,6 +42,27 @@ struct service_stats {
   counter bytes_out_total;
 };
 
+/// TLS (async model): sessions over TLS, handshakes, their failures and times, reloads.
+struct tls_stats {
+  /// Upper bounds of the handshake time histogram, in seconds (then +Inf).
+  static constexpr std::array<double, 13> bucket_seconds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                         0.25,  0.5,    1,     2.5,  5,     10};
+  std::array<counter, 2> connections;  // gauge: open TLS sessions, by service (echo, chat)
+  std::array<counter, tls_failure_count> handshake_failures;
+  std::array<counter, bucket_seconds.size() + 1> handshake_buckets;  // not cumulative
+  counter handshake_microseconds_total;
+  counter reloads_total;          // certificate reloads that took effect (SIGHUP)
+  counter reload_failures_total;  // reloads refused (the old certificate stays)
+
+  void handshake_done(double seconds) noexcept {
+    std::size_t i = 0;
+    while (i < bucket_seconds.size() && seconds > bucket_seconds[i]) ++i;
+    handshake_buckets[i].add();
+    handshake_microseconds_total.add(static_cast<std::uint64_t>(seconds * 1e6));
+  }
+  void handshake_failed(tls_failure f) noexcept { handshake_failures[static_cast<std::size_t>(f)].add(); }
+};
+
 struct stats {
   std::array<service_stats, service_count> services;
   std::array<std::array<counter, disconnect_reason_count>, service_count> disconnects;
@@ -47,6 +74,7 @@ struct stats {
   counter threads;          // gauge: connection threads (threaded model)
   counter reloads_total;           // SIGHUP reloads applied
   counter reload_failures_total;   // SIGHUP reloads refused (invalid file): the old config runs on
+  tls_stats tls;
 
   service_stats& of(service s) noexcept { return services[static_cast<std::size_t>(s)]; }
   const service_stats& of(service s) const noexcept { return services[static_cast<std::size_t>(s)]; }

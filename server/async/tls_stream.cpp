@@ -1,0 +1,159 @@
+// The TLS stream's OpenSSL calls: handshake, read, write, close_notify, and error mapping.
+#include "server/async/tls_stream.hpp"
+
+#include <cerrno>
+#include <new>
+
+#include <openssl/err.h>
+
+namespace simul::server {
+namespace {
+
+class tls_error_category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tls"; }
+  std::string message(int v) const override {
+    const char* r = ERR_reason_error_string(ERR_PACK(ERR_LIB_SSL, 0, v));
+    return r ? r : "TLS error " + std::to_string(v);
+  }
+};
+
+constexpr int unknown_reason = 0xfff;  // a failure OpenSSL gave no reason for (never 0: 0 is "no error")
+
+}  // namespace
+
+const std::error_category& tls_category() noexcept {
+  static const tls_error_category category;
+  return category;
+}
+
+tls_stream::tls_stream(tcp::socket socket, SSL_CTX* ctx) : socket_(std::move(socket)), ssl_(SSL_new(ctx)) {
+  if (!ssl_ || SSL_set_fd(ssl_, socket_.native_handle()) != 1) {
+    SSL_free(ssl_);
+    throw std::bad_alloc();
+  }
+  SSL_set_accept_state(ssl_);
+}
+
+tls_stream::tls_stream(tls_stream&& o) noexcept
+    : socket_(std::move(o.socket_)),
+      ssl_(std::exchange(o.ssl_, nullptr)),
+      read_wait_(o.read_wait_),
+      write_wait_(o.write_wait_),
+      handshake_wait_(o.handshake_wait_),
+      failed_(o.failed_) {}
+
+tls_stream::~tls_stream() { SSL_free(ssl_); }  // the socket closes after it
+
+asio::error_code tls_stream::error_of(int ret, wait_type& wait) {
+  const int saved_errno = errno;
+  switch (SSL_get_error(ssl_, ret)) {
+    case SSL_ERROR_WANT_READ:
+      wait = wait_type::wait_read;
+      return asio::error::would_block;
+    case SSL_ERROR_WANT_WRITE:
+      wait = wait_type::wait_write;
+      return asio::error::would_block;
+    case SSL_ERROR_ZERO_RETURN:
+      return asio::error::eof;  // close_notify
+    case SSL_ERROR_SYSCALL:
+      failed_ = true;
+      ERR_clear_error();
+      if (saved_errno != 0 && saved_errno != EAGAIN) return {saved_errno, asio::error::get_system_category()};
+      return asio::error::eof;
+    default: {
+      failed_ = true;
+      unsigned long e = ERR_peek_error();
+      int reason = e ? ERR_GET_REASON(e) : 0;
+      ERR_clear_error();
+      return {reason ? reason : unknown_reason, tls_category()};
+    }
+  }
+}
+
+asio::error_code tls_stream::handshake() {
+  ERR_clear_error();
+  errno = 0;
+  int r = SSL_do_handshake(ssl_);
+  if (r == 1) return {};
+  return error_of(r, handshake_wait_);
+}
+
+tls_failure tls_stream::failure(const asio::error_code& ec) const noexcept {
+  if (ec.category() != tls_category()) return tls_failure::closed;  // EOF, reset
+  switch (ec.value()) {
+    case SSL_R_UNSUPPORTED_PROTOCOL:
+    case SSL_R_WRONG_VERSION_NUMBER:
+    case SSL_R_VERSION_TOO_LOW:
+    case SSL_R_VERSION_TOO_HIGH:
+    case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+      return tls_failure::version;
+    case SSL_R_NO_SHARED_CIPHER:
+    case SSL_R_NO_SHARED_SIGNATURE_ALGORITHMS:
+    case SSL_R_NO_SUITABLE_KEY_SHARE:
+    case SSL_R_NO_SHARED_GROUPS:
+    case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+      return tls_failure::cipher;
+    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+    case SSL_R_TLSV1_ALERT_DECRYPT_ERROR:
+      return tls_failure::certificate;
+    default:
+      return tls_failure::protocol;
+  }
+}
+
+std::size_t tls_stream::read(char* data, std::size_t size, asio::error_code& ec) {
+  // Whole records while OpenSSL holds input; the socket is read at most once per call when
+  // nothing is pending (read-ahead takes everything the kernel has, up to a record buffer).
+  std::size_t got = 0;
+  do {
+    ERR_clear_error();
+    errno = 0;
+    std::size_t n = 0;
+    if (SSL_read_ex(ssl_, data + got, size - got, &n) != 1) {
+      auto e = error_of(0, read_wait_);
+      if (got > 0 && e == asio::error::would_block) break;
+      if (got > 0) break;  // the error (or EOF) comes again on the next call
+      ec = e;
+      return 0;
+    }
+    got += n;
+  } while (got < size && SSL_has_pending(ssl_));
+  ec = {};
+  return got;
+}
+
+std::size_t tls_stream::write(const char* data, std::size_t size, asio::error_code& ec) {
+  std::size_t done = 0;
+  while (done < size) {
+    ERR_clear_error();
+    errno = 0;
+    std::size_t n = 0;
+    // One record at a time: a retry after WANT_WRITE then passes at least the same bytes.
+    if (SSL_write_ex(ssl_, data + done, std::min(size - done, max_record), &n) != 1) {
+      auto e = error_of(0, write_wait_);
+      if (done > 0 && e == asio::error::would_block) break;
+      ec = e;
+      return done;
+    }
+    done += n;
+  }
+  ec = {};
+  return done;
+}
+
+void tls_stream::shutdown(asio::socket_base::shutdown_type what, asio::error_code& ec) {
+  if (!failed_ && SSL_is_init_finished(ssl_)) {
+    ERR_clear_error();
+    SSL_shutdown(ssl_);  // queues close_notify and tries to send it; not waited for
+    ERR_clear_error();
+  }
+  socket_.shutdown(what, ec);
+}
+
+}  // namespace simul::server
