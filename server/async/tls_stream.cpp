@@ -1,9 +1,12 @@
 // The TLS stream's OpenSSL calls: handshake, read, write, close_notify, and error mapping.
 #include "server/async/tls_stream.hpp"
 
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <new>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 
 namespace simul::server {
@@ -20,6 +23,40 @@ class tls_error_category final : public std::error_category {
 
 constexpr int unknown_reason = 0xfff;  // a failure OpenSSL gave no reason for (never 0: 0 is "no error")
 
+// OpenSSL's socket BIO writes with write(), which raises SIGPIPE on a connection the peer has
+// reset; this one sends with MSG_NOSIGNAL, as Asio does, so no process needs to ignore SIGPIPE.
+int bio_write(BIO* b, const char* data, int len) {
+  BIO_clear_retry_flags(b);
+  ssize_t n = ::send(static_cast<int>(BIO_get_fd(b, nullptr)), data, static_cast<std::size_t>(len), MSG_NOSIGNAL);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_write(b);
+  return static_cast<int>(n);
+}
+
+int bio_read(BIO* b, char* data, int len) {
+  BIO_clear_retry_flags(b);
+  ssize_t n = ::recv(static_cast<int>(BIO_get_fd(b, nullptr)), data, static_cast<std::size_t>(len), 0);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_read(b);
+  if (n == 0) BIO_set_flags(b, BIO_FLAGS_IN_EOF);
+  return static_cast<int>(n);
+}
+
+// The socket BIO's method table with our read and write (its ctrl keeps the fd and answers
+// flush and EOF queries).
+BIO_METHOD* socket_method() {
+  static BIO_METHOD* method = [] {
+    const BIO_METHOD* base = BIO_s_socket();
+    BIO_METHOD* m = BIO_meth_new(BIO_TYPE_SOCKET, "simul socket");
+    BIO_meth_set_write(m, bio_write);
+    BIO_meth_set_read(m, bio_read);
+    BIO_meth_set_puts(m, BIO_meth_get_puts(base));
+    BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(base));
+    BIO_meth_set_create(m, BIO_meth_get_create(base));
+    BIO_meth_set_destroy(m, BIO_meth_get_destroy(base));
+    return m;
+  }();
+  return method;
+}
+
 }  // namespace
 
 const std::error_category& tls_category() noexcept {
@@ -28,10 +65,13 @@ const std::error_category& tls_category() noexcept {
 }
 
 tls_stream::tls_stream(tcp::socket socket, SSL_CTX* ctx) : socket_(std::move(socket)), ssl_(SSL_new(ctx)) {
-  if (!ssl_ || SSL_set_fd(ssl_, socket_.native_handle()) != 1) {
+  BIO* bio = ssl_ ? BIO_new(socket_method()) : nullptr;
+  if (!bio) {
     SSL_free(ssl_);
     throw std::bad_alloc();
   }
+  BIO_set_fd(bio, socket_.native_handle(), BIO_NOCLOSE);
+  SSL_set_bio(ssl_, bio, bio);
   SSL_set_accept_state(ssl_);
 }
 
