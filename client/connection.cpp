@@ -61,9 +61,15 @@ asio::awaitable<bool> connection::establish(bool holds_slot) {
     ec = std::make_error_code(std::errc::operation_canceled);
   } else {
     const asio::ip::address_v4* source = run.sources.empty() ? nullptr : &run.sources[id_ % run.sources.size()];
-    ec = co_await connect_socket(socket_, run.target, source,
+    ec = co_await connect_socket(socket_.tcp(), run.target, source,
                                  std::chrono::duration_cast<clock::duration>(
                                      std::chrono::duration<double>(run.opts.connect_timeout_s)));
+    if (!ec && run.tls && !aborted()) {
+      // The handshake is part of the connect (the ramp's slot is held until it ends).
+      const auto started = clock::now();
+      ec = co_await socket_.handshake(run.tls.get(), run.opts.host);
+      if (!ec) w.stats().handshakes.record(steady_ns(clock::now()) - steady_ns(started));
+    }
   }
   if (holds_slot) w.release_connect_slot();
   if (!ec && aborted()) ec = std::make_error_code(std::errc::operation_canceled);

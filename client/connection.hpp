@@ -10,6 +10,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "client/stream.hpp"
 #include "client/worker.hpp"
 
 namespace simul::load {
@@ -49,14 +50,15 @@ class connection final : public session_base {
 
   /// An error ended this connection (counted once).
   bool failed() const noexcept { return failed_; }
-  asio::ip::tcp::socket& socket() noexcept { return socket_; }
+  /// The connection's byte stream: plain TCP, or TLS after establish() with --tls.
+  stream& socket() noexcept { return socket_; }
   std::size_t id() const noexcept { return id_; }
   void on_abort() override;
 
  private:
   void count_setup_failure(std::string_view cause);
 
-  asio::ip::tcp::socket socket_;
+  stream socket_;
   std::size_t id_;
   bool up_ = false;
   bool failed_ = false;

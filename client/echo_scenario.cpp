@@ -29,7 +29,7 @@ std::string read_failure(const std::error_code& ec, std::size_t got) {
 }
 
 // Reads at least `size` bytes into `in` (more arrive only if the server sends extra bytes).
-asio::awaitable<std::tuple<std::error_code, std::size_t>> read_echo(asio::ip::tcp::socket& sock,
+asio::awaitable<std::tuple<std::error_code, std::size_t>> read_echo(stream& sock,
                                                                     std::vector<char>& in, std::size_t size) {
   std::size_t got = 0;
   while (got < size) {
@@ -54,7 +54,7 @@ void clear_would_block(std::error_code& ec) {
 
 // Writes what fits now, without blocking: the whole message (the usual case for a small one),
 // part of it, or an error. Writing directly spares a trip through the scheduler.
-exchange send_now(asio::ip::tcp::socket& sock, const char* data, std::size_t size) {
+exchange send_now(stream& sock, const char* data, std::size_t size) {
   exchange x;
   x.sent = sock.write_some(asio::buffer(data, size), x.write_error);
   clear_would_block(x.write_error);
@@ -64,7 +64,7 @@ exchange send_now(asio::ip::tcp::socket& sock, const char* data, std::size_t siz
 // The rest of a message that did not fit is written while its echo is read: a server that stops
 // reading while its own writes are blocked (backpressure) would otherwise wait for us as we wait
 // for it.
-asio::awaitable<void> finish_round_trip(asio::ip::tcp::socket& sock, const char* data, std::size_t size,
+asio::awaitable<void> finish_round_trip(stream& sock, const char* data, std::size_t size,
                                         std::vector<char>& in, exchange& x) {
   using namespace asio::experimental::awaitable_operators;
   auto [wec, wn, r] = co_await (asio::async_write(sock, asio::buffer(data + x.sent, size - x.sent), nothrow) &&

@@ -96,8 +96,8 @@ void results(json_writer& j, const run_result& r) {
   j.end_object();
 }
 
-void latency(json_writer& j, const core::histogram& h) {
-  j.key("latency_us").begin_object();
+void latency(json_writer& j, const core::histogram& h, const char* key = "latency_us") {
+  j.key(key).begin_object();
   auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e3; };
   j.member("count", h.count()).member("min", us(h.min())).member("mean", h.mean() / 1e3);
   j.member("p50", us(h.percentile(50))).member("p90", us(h.percentile(90))).member("p99", us(h.percentile(99)));
@@ -166,6 +166,12 @@ std::string json_report(const run_result& r) {
   config(j, r.opts);
   results(j, r);
   latency(j, r.latency);
+  if (r.opts.tls) {
+    j.key("tls").begin_object();
+    j.member("handshakes", r.handshakes.count()).member("handshakes_per_s", r.handshakes_per_s());
+    latency(j, r.handshakes, "handshake_latency_us");
+    j.end_object();
+  }
   j.key("errors").begin_object();
   j.member("total", r.errors_total());
   j.key("connect");

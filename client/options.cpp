@@ -137,6 +137,10 @@ void add_common(CLI::App& sub, options& o, raw_options& raw) {
       ->type_name("MS")->check(number_from(0, true));
   sub.add_option("--target-model", o.target_model, "Label of the server under test, for the JSON")
       ->type_name("LABEL");
+  auto* tls = sub.add_flag("--tls", o.tls, "Connect over TLS (chat's default port becomes 6697)");
+  auto* ca = sub.add_option("--ca-file", o.ca_file, "With --tls: verify the server against the CAs in FILE (PEM)")
+                 ->type_name("FILE")->needs(tls);
+  sub.add_flag("--insecure", o.insecure, "With --tls: do not verify the server's certificate")->needs(tls)->excludes(ca);
 }
 
 // --ramp and --stages, for the scenarios with a --rate.
@@ -165,7 +169,7 @@ void validate(options& o, const raw_options& raw) {
     if (!sources) throw CLI::ValidationError("--source", error);
     o.sources = std::move(*sources);
   }
-  if (o.port == 0) o.port = o.scenario == scenario_kind::chat ? 6667 : 7007;
+  if (o.port == 0) o.port = o.scenario == scenario_kind::chat ? (o.tls ? 6697 : 6667) : 7007;
   if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
   if (!o.stages.empty() || !raw.stages.empty()) {
     if (raw.rate_opt && raw.rate_opt->count() > 0)

@@ -39,6 +39,9 @@ struct options {
   std::optional<std::uint64_t> max_errors;
   std::optional<double> max_p99_ms;
   std::string target_model;        // free-form label recorded in the JSON (e.g. "async")
+  bool tls = false;                // --tls: every connection does a TLS handshake first
+  std::string ca_file;             // --ca-file: verify the server against these CAs
+  bool insecure = false;           // --insecure: do not verify the server
 
   // Scenario-specific.
   std::size_t connections = 0;     // echo, idle (default 10 / 100)

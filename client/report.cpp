@@ -134,6 +134,14 @@ std::string text_report(const run_result& r) {
                   format_latency(h.max()).c_str(), format_latency(static_cast<std::uint64_t>(h.mean())).c_str());
     out += buf;
   }
+  if (o.tls) {
+    const auto& h = r.handshakes;
+    std::snprintf(buf, sizeof buf, "  TLS          %s handshakes, %.0f/s; handshake p50 %s p90 %s p99 %s max %s\n",
+                  format_count(h.count()).c_str(), r.handshakes_per_s(), format_latency(h.percentile(50)).c_str(),
+                  format_latency(h.percentile(90)).c_str(), format_latency(h.percentile(99)).c_str(),
+                  format_latency(h.max()).c_str());
+    out += buf;
+  }
   if (o.scenario != scenario_kind::idle) {
     const double secs = r.run_s > 0 ? r.run_s : 1;
     std::snprintf(buf, sizeof buf, "  %s %s in %.2fs: %s/s, %s/s sent, %s/s received\n",

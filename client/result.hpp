@@ -57,6 +57,7 @@ struct run_result {
   error_counts connect_errors;
   error_counts io_errors;      // includes chat loss, duplicates and reordering
   core::histogram latency;     // nanoseconds
+  core::histogram handshakes;  // --tls: handshake times, nanoseconds
   std::uint64_t chat_expected = 0;
   std::uint64_t chat_lost = 0;
   std::uint64_t chat_unexpected = 0;  // deliveries beyond what was owed
@@ -68,6 +69,12 @@ struct run_result {
   std::vector<std::string> failures;  // why the exit code is not 0
 
   std::uint64_t errors_total() const { return connect_errors.total() + io_errors.total(); }
+  /// TLS handshakes per second: over the setup phase when connections are set up once, over
+  /// the measured phase for churn (a handshake per connection, all along).
+  double handshakes_per_s() const {
+    const double secs = target_connections > 0 ? setup_s : run_s;
+    return secs > 0 ? static_cast<double>(handshakes.count()) / secs : 0.0;
+  }
   double msgs_per_s() const { return run_s > 0 ? static_cast<double>(totals.msgs_received) / run_s : 0.0; }
 };
 

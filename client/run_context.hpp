@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "client/options.hpp"
+#include "client/stream.hpp"
 
 namespace simul::load {
 
@@ -36,6 +37,7 @@ struct run_context {
     if (opts.scenario == scenario_kind::chat) {
       room_members = std::make_unique<std::atomic<std::uint32_t>[]>(opts.rooms);
     }
+    if (opts.tls) tls = make_client_tls_context(opts.ca_file, opts.insecure);  // throws naming --ca-file
   }
 
   options opts;
@@ -44,6 +46,7 @@ struct run_context {
   std::vector<asio::ip::address_v4> sources;  // --source, round-robin by connection id
   clock::time_point epoch = clock::now();     // the connect ramp starts here
   std::string run_tag;                        // chat: marks this run's messages and nicks
+  ssl_ctx_ptr tls;                            // --tls: shared by every connection (SSL_new is thread-safe)
 
   std::atomic<std::size_t> setup_finished{0};  // connections whose setup ended (either way)
   std::atomic<std::size_t> setup_ok{0};        // ... and succeeded

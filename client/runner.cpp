@@ -267,6 +267,7 @@ run_result run_load(const options& opts) {
     r.connect_errors.merge(st.connect_errors);
     r.io_errors.merge(st.io_errors);
     r.latency.merge(st.latency);
+    r.handshakes.merge(st.handshakes);
     sent_per_room.resize(st.chat_sent_per_room.size());
     for (std::size_t i = 0; i < st.chat_sent_per_room.size(); ++i) sent_per_room[i] += st.chat_sent_per_room[i];
   }

@@ -38,6 +38,7 @@ struct thread_stats {
   error_counts io_errors;        // failures after setup: resets, bad echoes, lost messages...
   core::histogram latency;       // the whole run
   core::histogram interval;      // since the last per-second snapshot
+  core::histogram handshakes;    // --tls: TCP connect done to TLS handshake done, the whole run
   std::vector<std::uint64_t> chat_sent_per_room;
 
   void record_latency(std::uint64_t ns) noexcept {
