@@ -1,6 +1,8 @@
 // The async model's TLS front: the TLS listeners, each connection's handshake under its
 // deadline, then the same echo and chat sessions as plain TCP (over tls_stream); and the
 // certificate reload on SIGHUP. Loop thread only.
+#include <optional>
+
 #include <spdlog/spdlog.h>
 
 #include "server/async/chat.hpp"
@@ -33,32 +35,58 @@ void async_server::open_tls_listeners() {
                info.subject, info.key, info.not_after);
 }
 
+namespace {
+
+// A connection in its TLS handshake: a stop cancels the waits of its socket, first the accepted
+// one, then the one inside the tls_stream it moved into.
+class handshake_connection final : public connection {
+ public:
+  explicit handshake_connection(asio::ip::tcp::socket& s) : socket_(&s) {}
+  void moved_to(asio::ip::tcp::socket& s) noexcept { socket_ = &s; }
+
+ private:
+  void on_stop(disconnect_reason) override {
+    asio::error_code ec;
+    socket_->cancel(ec);
+  }
+  asio::ip::tcp::socket* socket_;
+};
+
+}  // namespace
+
 asio::awaitable<void> async_server::tls_session(tcp::socket socket, service svc, std::string address) {
   const auto started = clock::now();
   asio::error_code ec;
   socket.non_blocking(true, ec);
   socket.set_option(tcp::no_delay(true), ec);
-  tls_stream stream(std::move(socket), tls_ctx_.get());
+  std::optional<tls_stream> stream;
   {
     // Until the handshake is done the connection is in handshakes_, where the sweeper cuts it
-    // at its deadline: no timer of its own, so a stalled handshake costs what an idle
-    // connection does (plus OpenSSL's state, whose buffers go once the handshake waits).
-    stream_connection conn(stream);
+    // at its deadline: no timer of its own. Nothing of OpenSSL's exists until the client
+    // speaks, so a client that never sends its hello costs what an idle connection does.
+    handshake_connection conn(socket);
     conn.last_active = started;
     handshakes_.push_back(conn);
-    for (;;) {
-      ec = stream.handshake();
-      if (ec != asio::error::would_block || conn.stopped()) break;
-      auto [wec] = co_await stream.async_wait(stream.handshake_wait(), nothrow);
-      if (wec || conn.stopped()) {
-        ec = wec ? wec : asio::error::operation_aborted;
-        break;
+    auto [first] = co_await socket.async_wait(tcp::socket::wait_read, nothrow);
+    ec = first;
+    if (!ec && !conn.stopped()) {
+      stream.emplace(std::move(socket), tls_ctx_.get());
+      conn.moved_to(stream->socket());
+      for (;;) {
+        ec = stream->handshake();
+        if (ec != asio::error::would_block || conn.stopped()) break;
+        auto [wec] = co_await stream->async_wait(stream->handshake_wait(), nothrow);
+        if (wec || conn.stopped()) {
+          ec = wec ? wec : asio::error::operation_aborted;
+          break;
+        }
       }
     }
     handshakes_.remove(conn);
     if (ec || conn.stopped()) {
       auto why = conn.stopped() ? (conn.reason() == disconnect_reason::shutdown ? tls_failure::shutdown : tls_failure::timeout)
-                                : stream.failure(ec);
+                 : stream       ? stream->failure(ec)
+                                : tls_failure::closed;
       stats_.tls.handshake_failed(why);
       stats_.disconnected(svc, why == tls_failure::shutdown ? disconnect_reason::shutdown : disconnect_reason::handshake);
       admission_.release(address);
@@ -68,13 +96,13 @@ asio::awaitable<void> async_server::tls_session(tcp::socket socket, service svc,
     }
   }
   stats_.tls.handshake_done(std::chrono::duration<double>(clock::now() - started).count());
-  spdlog::debug("TLS handshake done: {} {}", stream.protocol(), stream.cipher());
+  spdlog::debug("TLS handshake done: {} {}", stream->protocol(), stream->cipher());
   auto& open = stats_.tls.connections[svc == service::echo ? 0 : 1];
   open.add();
   if (svc == service::echo)
-    co_await echo_session(std::move(stream), std::move(address));
+    co_await echo_session(std::move(*stream), std::move(address));
   else
-    co_await chat_session(std::move(stream), std::move(address));
+    co_await chat_session(std::move(*stream), std::move(address));
   open.sub();
 }
 
