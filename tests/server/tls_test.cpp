@@ -9,6 +9,7 @@
 #include <fstream>
 #include <regex>
 
+#include "tests/common/process.hpp"
 #include "tests/server/tls_support.hpp"
 
 using namespace simul::test;
@@ -239,4 +240,37 @@ TEST_CASE("tls: SIGHUP swaps the certificate: new connections see the new one, o
   CHECK(after_failure.peer_common_name() == "after-reload");
   p.signal(SIGTERM);
   CHECK(p.wait() == std::optional<int>(0));
+}
+
+TEST_CASE("tls: simul-load --tls runs every scenario against the TLS ports and reports its handshakes") {
+  test_cert cert;
+  make_test_cert(cert, "localhost");
+  server_process srv({"--config", tls_config_file(cert, free_port()), "--echo-port", "0"});
+  REQUIRE(srv.wait_ready());
+  std::smatch m;
+  auto text = srv.stderr_text();
+  REQUIRE(std::regex_search(text, m, std::regex(R"(TLS on chat port (\d+))")));
+  const std::string chat = m[1];
+  auto load = [&](const std::string& name, std::vector<std::string> args) {
+    const auto json = temp_path("tls-" + name + ".json");
+    args.insert(args.end(), {"--threads", "2", "--quiet", "--max-errors", "0", "--json", json, "--port", chat});
+    auto r = run_program(SIMUL_LOAD_BIN, args);
+    INFO(r.out, r.err);
+    CHECK(r.exit_code == 0);
+    return json;
+  };
+  // The chat TLS port serves every scenario that only needs a byte stream; chat registers.
+  auto chat_json = load("chat", {"chat", "--tls", "--insecure", "--users", "20", "--rooms", "2", "--rate", "4",
+                                 "--duration", "1s"});
+  CHECK(python_json_check(chat_json, "d['tls']['handshakes']==20 and d['tls']['handshakes_per_s']>0 and "
+                                     "d['results']['chat']['lost']==0 and d['errors']['total']==0"));
+  // Verified against the certificate as its CA, by name.
+  auto idle_json = load("idle", {"idle", "--tls", "--ca-file", cert.cert_file, "--host", "localhost",
+                                 "--connections", "50", "--duration", "1s"});
+  CHECK(python_json_check(idle_json, "d['tls']['handshakes']==50 and d['tls']['handshake_latency_us']['count']==50"));
+  // Without --insecure an unknown certificate fails the connections, named.
+  auto r = run_program(SIMUL_LOAD_BIN, {"idle", "--tls", "--port", chat, "--connections", "2", "--duration", "1s",
+                                        "--quiet", "--threads", "1"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.out.find("certificate verify failed") != std::string::npos);
 }
