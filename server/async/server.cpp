@@ -96,7 +96,7 @@ void async_server::request_shutdown() {
   asio::post(io_, [this] { begin_drain(); });
 }
 
-bool async_server::admit(tcp::socket& socket, service svc, std::string& address) {
+bool async_server::admit(tcp::socket& socket, service svc, std::string& address, bool tls) {
   if (svc == service::metrics) return true;
   asio::error_code ec;
   if (admission_.per_address() || logging_connections()) {
@@ -109,7 +109,7 @@ bool async_server::admit(tcp::socket& socket, service svc, std::string& address)
   // One line saying why, written without waiting (a fresh socket's buffer has room), then close.
   count_refusal(stats_, svc, reason);
   socket.non_blocking(true, ec);
-  socket.write_some(asio::buffer(refusal_line(svc, reason)), ec);
+  if (!tls) socket.write_some(asio::buffer(refusal_line(svc, reason)), ec);
   socket.close(ec);
   return false;
 }
@@ -127,7 +127,7 @@ asio::awaitable<void> async_server::listener(tcp::acceptor& acceptor, service sv
     }
     backoff.succeeded();
     std::string address;
-    if (!admit(socket, svc, address)) continue;
+    if (!admit(socket, svc, address, tls)) continue;
     if (tls) {
       spawn(tls_session(std::move(socket), svc, std::move(address)), "TLS session");
       continue;

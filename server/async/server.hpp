@@ -60,9 +60,10 @@ class async_server final : public server {
   connection_list& list_of(service svc) noexcept;
 
   asio::awaitable<void> listener(tcp::acceptor& acceptor, service svc, bool tls = false);
-  /// Applies the connection limits. Returns false (after telling the client why) to refuse;
-  /// `address` is set to the peer's address when the per-address limit needs it back.
-  bool admit(tcp::socket& socket, service svc, std::string& address);
+  /// Applies the connection limits. Returns false (after telling the client why, in plain
+  /// text unless `tls`: a TLS client would read it as a broken record) to refuse; `address`
+  /// is set to the peer's address when the per-address limit needs it back.
+  bool admit(tcp::socket& socket, service svc, std::string& address, bool tls = false);
   template <session_stream Stream>
   asio::awaitable<void> echo_session(Stream stream, std::string address);
   template <session_stream Stream>

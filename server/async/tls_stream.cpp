@@ -157,8 +157,7 @@ std::size_t tls_stream::read(char* data, std::size_t size, asio::error_code& ec)
     std::size_t n = 0;
     if (SSL_read_ex(ssl_, data + got, size - got, &n) != 1) {
       auto e = error_of(0, read_wait_);
-      if (got > 0 && e == asio::error::would_block) break;
-      if (got > 0) break;  // the error (or EOF) comes again on the next call
+      if (got > 0) break;  // would_block, or an error (or EOF) that the next call meets again
       ec = e;
       return 0;
     }
