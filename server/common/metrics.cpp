@@ -88,10 +88,10 @@ void render_tls(std::ostringstream& out, const tls_stats& t) {
   out << "simul_tls_handshake_duration_seconds_sum " << static_cast<double>(t.handshake_microseconds_total.get()) / 1e6
       << '\n';
   out << "simul_tls_handshake_duration_seconds_count " << cumulative << '\n';
-  family(out, "simul_tls_reloads_total", "counter", "Certificate reloads (SIGHUP) that took effect.");
-  out << "simul_tls_reloads_total " << t.reloads_total.get() << '\n';
-  family(out, "simul_tls_reload_failures_total", "counter", "Certificate reloads refused (the old one stays).");
-  out << "simul_tls_reload_failures_total " << t.reload_failures_total.get() << '\n';
+  family(out, "simul_tls_certificate_reloads_total", "counter",
+         "TLS certificate reloads (SIGHUP): applied, or failed (the running certificate stays).");
+  out << "simul_tls_certificate_reloads_total{result=\"applied\"} " << t.reloads_total.get() << '\n';
+  out << "simul_tls_certificate_reloads_total{result=\"failed\"} " << t.reload_failures_total.get() << '\n';
 }
 
 }  // namespace
