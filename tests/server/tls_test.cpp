@@ -4,11 +4,13 @@
 // test time (tls_support), never committed.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <regex>
 
+#include "server/common/reload.hpp"
 #include "tests/common/process.hpp"
 #include "tests/server/tls_support.hpp"
 
@@ -273,4 +275,29 @@ TEST_CASE("tls: simul-load --tls runs every scenario against the TLS ports and r
                                         "--quiet", "--threads", "1"});
   CHECK(r.exit_code == 3);
   CHECK(r.out.find("certificate verify failed") != std::string::npos);
+}
+
+TEST_CASE("tls: a config reload applies new certificate files and the handshake deadline; TLS on or off needs a restart") {
+  using namespace simul::server;
+  config running;
+  running.tls.cert_file = "/a/cert.pem";
+  running.tls.key_file = "/a/key.pem";
+  config next = running;
+  next.tls.cert_file = "/b/cert.pem";
+  next.tls.key_file = "/b/key.pem";
+  next.tls.handshake_seconds = 3;
+  config_change change;
+  auto merged = merge_reload(running, next, change);
+  CHECK(merged.tls.cert_file == "/b/cert.pem");
+  CHECK(merged.tls.key_file == "/b/key.pem");
+  CHECK(merged.tls.handshake_seconds == 3);
+  CHECK(change.restart.empty());
+
+  config off = running;
+  off.tls.cert_file.clear();
+  off.tls.key_file.clear();
+  merged = merge_reload(running, off, change);
+  CHECK(merged.tls.cert_file == "/a/cert.pem");
+  CHECK(std::find(change.restart.begin(), change.restart.end(), "tls.cert_file") != change.restart.end());
+  CHECK(change.applied.empty());
 }
