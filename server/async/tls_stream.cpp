@@ -81,7 +81,8 @@ tls_stream::tls_stream(tls_stream&& o) noexcept
       read_wait_(o.read_wait_),
       write_wait_(o.write_wait_),
       handshake_wait_(o.handshake_wait_),
-      failed_(o.failed_) {}
+      failed_(o.failed_),
+      input_ready_(o.input_ready_) {}
 
 tls_stream::~tls_stream() { SSL_free(ssl_); }  // the socket closes after it
 
@@ -115,7 +116,10 @@ asio::error_code tls_stream::handshake() {
   ERR_clear_error();
   errno = 0;
   int r = SSL_do_handshake(ssl_);
-  if (r == 1) return {};
+  if (r == 1) {
+    input_ready_ = true;  // records that came with the client's Finished
+    return {};
+  }
   return error_of(r, handshake_wait_);
 }
 
@@ -151,18 +155,24 @@ std::size_t tls_stream::read(char* data, std::size_t size, asio::error_code& ec)
   // Whole records while OpenSSL holds input; the socket is read at most once per call when
   // nothing is pending (read-ahead takes everything the kernel has, up to a record buffer).
   std::size_t got = 0;
-  do {
+  for (;;) {
+    if (got == size) {
+      input_ready_ = true;  // stopped for room: what OpenSSL still holds is for the next call
+      break;
+    }
     ERR_clear_error();
     errno = 0;
     std::size_t n = 0;
     if (SSL_read_ex(ssl_, data + got, size - got, &n) != 1) {
       auto e = error_of(0, read_wait_);
-      if (got > 0) break;  // would_block, or an error (or EOF) that the next call meets again
+      input_ready_ = false;  // OpenSSL needs the socket (or failed)
+      if (got > 0) break;    // would_block, or an error (or EOF) that the next call meets again
       ec = e;
       return 0;
     }
     got += n;
-  } while (got < size && SSL_has_pending(ssl_));
+    if (!SSL_has_pending(ssl_)) break;
+  }
   ec = {};
   return got;
 }

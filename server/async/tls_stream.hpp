@@ -6,7 +6,9 @@
 // OpenSSL wants the socket (WANT_READ or WANT_WRITE, in either direction: a TLS read may need
 // to write and a write may need to read) they return would_block and remember which readiness
 // the next async_wait of that direction must wait for. A read wait completes at once when
-// OpenSSL already holds input (SSL_has_pending), which the socket would not signal.
+// OpenSSL already holds whole records (read ahead with the handshake, or left because the
+// caller's buffer filled), which the socket would not signal; not when what it holds is part of
+// a record that needs more bytes from the socket (that would spin).
 //
 // Writes: a would_block may leave a record encrypted and pending inside OpenSSL. The caller
 // must then call write_some again with the same bytes first (it may add more after them), as
@@ -65,8 +67,8 @@ class tls_stream {
   auto async_wait(wait_type w, Token&& token) {
     return asio::async_initiate<Token, void(asio::error_code)>(
         [this, w](auto handler) {
-          if (w == wait_type::wait_read && SSL_has_pending(ssl_)) {
-            // Decrypted or read-ahead input is waiting inside OpenSSL: ready now.
+          if (w == wait_type::wait_read && input_ready_ && SSL_has_pending(ssl_)) {
+            // Input is waiting inside OpenSSL: ready now.
             auto ex = asio::get_associated_executor(handler, socket_.get_executor());
             asio::post(ex, [h = std::move(handler)]() mutable { std::move(h)(asio::error_code{}); });
             return;
@@ -137,7 +139,8 @@ class tls_stream {
   wait_type read_wait_ = wait_type::wait_read;
   wait_type write_wait_ = wait_type::wait_write;
   wait_type handshake_wait_ = wait_type::wait_read;
-  bool failed_ = false;  // a fatal error: no close_notify may follow
+  bool failed_ = false;       // a fatal error: no close_notify may follow
+  bool input_ready_ = false;  // what OpenSSL holds may be readable without the socket
 };
 
 static_assert(session_stream<tls_stream>);
