@@ -136,7 +136,7 @@ TEST_CASE("tls: a stalled handshake is cut at its deadline; a slow one within it
   test_cert cert;
   make_test_cert(cert, "stall");
   auto cfg = tls_server_config(cert);
-  cfg.tls.handshake_seconds = 1;
+  cfg.tls.handshake_timeout = std::chrono::milliseconds(500);
   running_server srv(cfg);
   client silent(srv.get().chat_tls_port());  // connects, never sends a ClientHello
   client partial(srv.get().echo_tls_port());
@@ -285,12 +285,12 @@ TEST_CASE("tls: a config reload applies new certificate files and the handshake 
   config next = running;
   next.tls.cert_file = "/b/cert.pem";
   next.tls.key_file = "/b/key.pem";
-  next.tls.handshake_seconds = 3;
+  next.tls.handshake_timeout = std::chrono::seconds(3);
   config_change change;
   auto merged = merge_reload(running, next, change);
   CHECK(merged.tls.cert_file == "/b/cert.pem");
   CHECK(merged.tls.key_file == "/b/key.pem");
-  CHECK(merged.tls.handshake_seconds == 3);
+  CHECK(merged.tls.handshake_timeout == std::chrono::seconds(3));
   CHECK(change.restart.empty());
 
   config off = running;
