@@ -95,6 +95,16 @@ struct chat_fixture {
   hub_output last;
 };
 
+// alice (1) creates #a and is its operator; bob (2) is a plain member; carol (3) is outside.
+struct room_of_three : chat_fixture {
+  room_of_three() {
+    join_room(1, "alice", "#a");
+    join_room(2, "bob", "#a");
+    join_server(3, "carol");
+    clear_all();
+  }
+};
+
 }  // namespace simul::core::test
 
 namespace doctest {

@@ -7,20 +7,6 @@
 using namespace simul::core;
 using namespace simul::core::test;
 
-namespace {
-
-// alice (1) creates #a and is its operator; bob (2) is a plain member; carol (3) is outside.
-struct room_of_three : chat_fixture {
-  room_of_three() {
-    join_room(1, "alice", "#a");
-    join_room(2, "bob", "#a");
-    join_server(3, "carol");
-    clear_all();
-  }
-};
-
-}  // namespace
-
 TEST_CASE("+k: JOIN needs the key (475 without it or with a wrong one); keys pair with rooms in order") {
   room_of_three f;
   f.send(1, "MODE #a +k sesame");

@@ -7,20 +7,6 @@
 using namespace simul::core;
 using namespace simul::core::test;
 
-namespace {
-
-// alice (1) creates #a and is its operator; bob (2) is a plain member; carol (3) is outside.
-struct room_of_three : chat_fixture {
-  room_of_three() {
-    join_room(1, "alice", "#a");
-    join_room(2, "bob", "#a");
-    join_server(3, "carol");
-    clear_all();
-  }
-};
-
-}  // namespace
-
 TEST_CASE("the first member of a new room is its operator, later ones are not") {
   chat_fixture f;
   f.join_room(1, "alice", "#a");
