@@ -95,6 +95,10 @@ struct chat_fixture {
   hub_output last;
 };
 
+// "secret", hashed with `openssl passwd -6 -salt simulsalt secret`: a test operator's password.
+inline constexpr const char* sha512_secret =
+    "$6$simulsalt$rUwkpYCMMkT8UZEaRYSwvNpCnoU.qctdTpaOrPuE8fpVGX2GoQMrkFmL6BhQbiblEu3JF/xguKxCWysdA3zFH1";
+
 // alice (1) creates #a and is its operator; bob (2) is a plain member; carol (3) is outside.
 struct room_of_three : chat_fixture {
   room_of_three() {

@@ -9,9 +9,6 @@ using namespace simul::core::test;
 
 namespace {
 
-// "secret", hashed with `openssl passwd -6 -salt simulsalt secret` and with yescrypt.
-constexpr const char* sha512_secret =
-    "$6$simulsalt$rUwkpYCMMkT8UZEaRYSwvNpCnoU.qctdTpaOrPuE8fpVGX2GoQMrkFmL6BhQbiblEu3JF/xguKxCWysdA3zFH1";
 constexpr const char* yescrypt_secret = "$y$j9T$abcdefghijklmnop$3dL1LkYnZM.OVXuVdnnaKVDlLYT92dRwOzDZ5XiVCe.";
 
 hub_config with_operators() {

@@ -35,8 +35,7 @@ TEST_CASE("a PRIVMSG to an away user is delivered and answered with 301; a NOTIC
 
 TEST_CASE("WHO flags: G for away, * for a server operator, @ and + for room status") {
   auto cfg = test_config();
-  cfg.operators.push_back({"root", "$6$simulsalt$rUwkpYCMMkT8UZEaRYSwvNpCnoU.qctdTpaOrPuE8fpVGX2GoQMrkFmL6BhQbiblEu3JF/"
-                                   "xguKxCWysdA3zFH1", "*"});
+  cfg.operators.push_back({"root", sha512_secret, "*"});
   chat_fixture f(cfg);
   f.join_room(1, "alice", "#a");
   f.join_room(2, "bob", "#a");
@@ -74,8 +73,7 @@ TEST_CASE("WHO with a mask matches nicks, user names, hosts and real names") {
 
 TEST_CASE("WHOIS shows away (301), operator (313) and idle time since the last message (317)") {
   auto cfg = test_config();
-  cfg.operators.push_back({"root", "$6$simulsalt$rUwkpYCMMkT8UZEaRYSwvNpCnoU.qctdTpaOrPuE8fpVGX2GoQMrkFmL6BhQbiblEu3JF/"
-                                   "xguKxCWysdA3zFH1", "*"});
+  cfg.operators.push_back({"root", sha512_secret, "*"});
   chat_fixture f(cfg);
   f.join_room(1, "alice", "#a");
   f.join_room(2, "bob", "#a");
@@ -123,8 +121,7 @@ TEST_CASE("LIST with a list of rooms shows only those; secret rooms only to thei
 
 TEST_CASE("LUSERS counts invisible users and operators, and remembers the most users seen") {
   auto cfg = test_config();
-  cfg.operators.push_back({"root", "$6$simulsalt$rUwkpYCMMkT8UZEaRYSwvNpCnoU.qctdTpaOrPuE8fpVGX2GoQMrkFmL6BhQbiblEu3JF/"
-                                   "xguKxCWysdA3zFH1", "*"});
+  cfg.operators.push_back({"root", sha512_secret, "*"});
   chat_fixture f(cfg);
   f.join_server(1, "alice");
   f.join_server(2, "bob");
@@ -202,8 +199,7 @@ TEST_CASE("the command table answers 461 for each command short of its minimum p
 
 TEST_CASE("USERHOST marks operators with * and away users with -") {
   auto cfg = test_config();
-  cfg.operators.push_back({"root", "$6$simulsalt$rUwkpYCMMkT8UZEaRYSwvNpCnoU.qctdTpaOrPuE8fpVGX2GoQMrkFmL6BhQbiblEu3JF/"
-                                   "xguKxCWysdA3zFH1", "*"});
+  cfg.operators.push_back({"root", sha512_secret, "*"});
   chat_fixture f(cfg);
   f.join_server(1, "alice");
   f.join_server(2, "bob");
