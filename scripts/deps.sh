@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ make pkg-config git
-          libasio-dev libspdlog-dev libyaml-cpp-dev doctest-dev libcli11-dev libssl-dev openssl
+          libasio-dev libspdlog-dev libyaml-cpp-dev doctest-dev libcli11-dev libssl-dev openssl redis-server libhiredis-dev
           python3 python3-irc python3-matplotlib)
 if [[ ${1:-} == --fuzz ]]; then
   # clang 14 is Debian 12's; libclang-rt-14-dev holds libFuzzer and the sanitizer runtimes.
