@@ -107,7 +107,9 @@ bool async_server::admit(tcp::socket& socket, service svc, std::string& address,
   auto reason = admission_.admit(address);
   if (reason.empty()) return true;
   // One line saying why, written without waiting (a fresh socket's buffer has room), then close.
-  count_refusal(stats_, svc, reason);
+  if (address.empty())
+    if (auto remote = socket.remote_endpoint(ec); !ec) address = remote.address().to_string();
+  count_refusal(stats_, svc, reason, address);
   socket.non_blocking(true, ec);
   if (!tls) socket.write_some(asio::buffer(refusal_line(svc, reason)), ec);
   socket.close(ec);

@@ -3,8 +3,6 @@
 // certificate reload on SIGHUP. Loop thread only.
 #include <optional>
 
-#include <spdlog/spdlog.h>
-
 #include "server/async/chat.hpp"
 #include "server/async/session_scope.hpp"
 #include "server/async/tls_stream.hpp"
@@ -31,8 +29,13 @@ void async_server::open_tls_listeners() {
   };
   if (chat) open(chat_tls_acceptor_, service::chat, tls.chat.port);
   if (echo) open(echo_tls_acceptor_, service::echo, tls.echo.port);
-  spdlog::info("TLS on chat port {} and echo port {}: {} ({}), expires {}", chat_tls_port(), echo_tls_port(),
-               info.subject, info.key, info.not_after);
+  log_event("tls_started", "TLS on chat port {chat_tls_port} and echo port {echo_tls_port}: {subject} ({key}), expires {not_after}")
+      .with("chat_tls_port", chat_tls_port())
+      .with("echo_tls_port", echo_tls_port())
+      .with("subject", info.subject)
+      .with("key", info.key)
+      .with("not_after", info.not_after)
+      .info();
 }
 
 namespace {
@@ -90,13 +93,22 @@ asio::awaitable<void> async_server::tls_session(tcp::socket socket, service svc,
       stats_.tls.handshake_failed(why);
       stats_.disconnected(svc, why == tls_failure::shutdown ? disconnect_reason::shutdown : disconnect_reason::handshake);
       admission_.release(address);
-      spdlog::debug("TLS handshake from {} failed: {} ({})", address.empty() ? "client" : address, to_string(why),
-                    ec.message());
+      log_event("tls_handshake_failed", "TLS handshake from {peer} failed: {reason} ({error})")
+          .with("peer", address.empty() ? "client" : address)
+          .with("service", to_string(svc))
+          .with("reason", to_string(why))
+          .with("error", ec.message())
+          .debug();
       co_return;
     }
   }
   stats_.tls.handshake_done(std::chrono::duration<double>(clock::now() - started).count());
-  spdlog::debug("TLS handshake done: {} {}", stream->protocol(), stream->cipher());
+  log_event("tls_handshake_done", "TLS handshake done: {protocol} {cipher}")
+      .with("protocol", stream->protocol())
+      .with("cipher", stream->cipher())
+      .with("peer", address)
+      .with("service", to_string(svc))
+      .debug();
   auto& open = stats_.tls.connections[svc == service::echo ? 0 : 1];
   open.add();
   if (svc == service::echo)
@@ -108,19 +120,28 @@ asio::awaitable<void> async_server::tls_session(tcp::socket socket, service svc,
 
 bool async_server::reload_tls(const tls_config& tls) {
   if (!tls_ctx_) {
-    spdlog::info("reload: TLS is not configured, no certificate to reload");
+    log_event("reload_tls", "reload: TLS is not configured, no certificate to reload").with("result", "ignored").json_only().info();
     return false;
   }
   try {
     tls_certificate_info info;
     tls_ctx_ = make_tls_context(tls, &info);
     stats_.tls.reloads_total.add();
-    spdlog::info("reload: TLS certificate {} ({}), expires {}; new connections use it", info.subject, info.key,
-                 info.not_after);
+    log_event("reload_tls", "reload: TLS certificate {subject} ({key}), expires {not_after}; new connections use it")
+        .with("subject", info.subject)
+        .with("key", info.key)
+        .with("not_after", info.not_after)
+        .with("result", "applied")
+        .json_only()
+        .info();
     return true;
   } catch (const std::exception& e) {
     stats_.tls.reload_failures_total.add();
-    spdlog::error("reload: {}; the running certificate stays", e.what());
+    log_event("reload_tls", "reload: {error}; the running certificate stays")
+        .with("error", e.what())
+        .with("result", "failed")
+        .json_only()
+        .error();
     return false;
   }
 }

@@ -7,6 +7,7 @@
 
 #include "core/irc_message.hpp"
 #include "server/common/config_fields.hpp"
+#include "server/common/log_event.hpp"
 #include "server/common/process_info.hpp"
 
 namespace simul::server {
@@ -16,25 +17,39 @@ std::string refusal_line(service svc, std::string_view reason) {
   return "error: " + std::string(reason) + "\r\n";
 }
 
-void count_refusal(stats& st, service svc, std::string_view reason) {
+void count_refusal(stats& st, service svc, std::string_view reason, std::string_view peer) {
   st.of(svc).rejected_total.add();
   st.disconnected(svc, disconnect_reason::rejected);
   thread_local log_limiter limiter;
   std::uint64_t held = 0;
-  if (limiter.allow(held)) spdlog::info("{}: refused a connection: {} ({} more refusals held back)", to_string(svc), reason, held);
+  if (!limiter.allow(held)) return;
+  log_event ev("connection_refused", "{service}: refused a connection: {reason} ({held_back} more refusals held back)");
+  ev.with("service", to_string(svc)).with("reason", reason).with("held_back", held);
+  if (!peer.empty()) ev.with("peer", peer);
+  ev.info();
 }
 
 bool logging_connections() noexcept { return spdlog::should_log(spdlog::level::debug); }
 
 void log_accepted(service svc, std::string_view peer) {
-  spdlog::debug("{}: accepted a connection from {}", to_string(svc), peer.empty() ? "?" : peer);
+  log_event("connection_accepted", "{service}: accepted a connection from {peer}")
+      .with("service", to_string(svc))
+      .with("peer", peer.empty() ? "?" : peer)
+      .debug();
 }
 
 void log_closed(service svc, std::string_view peer, std::chrono::steady_clock::duration lasted, std::uint64_t bytes_in,
                 std::uint64_t bytes_out, disconnect_reason why) {
-  spdlog::debug("{}: closed the connection from {} after {:.3f} s: {} B in, {} B out, reason {}", to_string(svc),
-                peer.empty() ? "?" : peer, std::chrono::duration<double>(lasted).count(), bytes_in, bytes_out,
-                to_string(why));
+  log_event("connection_closed",
+            "{service}: closed the connection from {peer} after {duration_s} s: {bytes_in} B in, {bytes_out} B out, "
+            "reason {reason}")
+      .with("service", to_string(svc))
+      .with("peer", peer.empty() ? "?" : peer)
+      .with("duration_s", std::chrono::duration<double>(lasted).count())
+      .with("bytes_in", bytes_in)
+      .with("bytes_out", bytes_out)
+      .with("reason", to_string(why))
+      .debug();
 }
 
 startup_error listener_error(service svc, const std::string& bind, std::uint16_t port, std::string_view why) {
@@ -49,8 +64,12 @@ std::chrono::milliseconds accept_backoff::failed(stats& st, service svc, std::st
   const auto wait = delay_;
   std::uint64_t held = 0;
   if (log_.allow(held))
-    spdlog::warn("{} listener: accept failed: {} ({} more suppressed); retrying in {} ms", to_string(svc), error, held,
-                 wait.count());
+    log_event("accept_failed", "{service} listener: accept failed: {error} ({held_back} more suppressed); retrying in {retry_ms} ms")
+        .with("service", to_string(svc))
+        .with("error", error)
+        .with("held_back", held)
+        .with("retry_ms", wait.count())
+        .warn();
   delay_ = std::min(delay_ * 2, max_delay);
   return wait;
 }
@@ -71,31 +90,54 @@ std::string fd_limit_warning(std::uint64_t max_fds, std::uint32_t max_connection
 }
 
 void log_started(const config& cfg, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics) {
-  spdlog::info("simul-server {} ({}) model={} echo={} chat={} metrics={}", SIMUL_VERSION, SIMUL_GIT_SHA,
-               to_string(cfg.model), echo, chat, metrics);
-  if (auto w = fd_limit_warning(process_max_fds(), cfg.limits.max_connections); !w.empty()) spdlog::warn("{}", w);
+  log_event("started", "simul-server {version} ({commit}) model={model} echo={echo_port} chat={chat_port} metrics={metrics_port}")
+      .with("version", SIMUL_VERSION)
+      .with("commit", SIMUL_GIT_SHA)
+      .with("model", to_string(cfg.model))
+      .with("echo_port", echo)
+      .with("chat_port", chat)
+      .with("metrics_port", metrics)
+      .info();
+  const auto max_fds = process_max_fds();
+  if (auto w = fd_limit_warning(max_fds, cfg.limits.max_connections); !w.empty())
+    log_event("fd_limit_low", w)
+        .with("max_fds", max_fds)
+        .json_only()
+        .with("max_connections", cfg.limits.max_connections)
+        .json_only()
+        .warn();
 }
 
 void log_drain_signal(int sig, std::chrono::milliseconds drain) {
-  spdlog::info("signal {}: draining for up to {}", sig, config_detail::show_duration(drain));
+  log_event("drain_started", "signal {signal}: draining for up to {drain}")
+      .with("signal", sig)
+      .with("drain", config_detail::show_duration(drain))
+      .with("drain_ms", drain.count())
+      .json_only()
+      .info();
 }
 
 void exit_on_second_signal(int sig) {
-  spdlog::warn("second signal ({}): exiting now", sig);
+  log_event("second_signal", "second signal ({signal}): exiting now").with("signal", sig).warn();
   spdlog::default_logger()->flush();
   std::_Exit(1);
 }
 
 void log_drain_deadline(std::size_t left, std::uint64_t unsent, std::chrono::milliseconds drain) {
-  spdlog::warn("drain: {} connections still open after {}; closing them, {} queued bytes unsent", left,
-               config_detail::show_duration(drain), unsent);
+  log_event("drain_deadline", "drain: {open} connections still open after {drain}; closing them, {unsent_bytes} queued bytes unsent")
+      .with("open", left)
+      .with("drain", config_detail::show_duration(drain))
+      .with("unsent_bytes", unsent)
+      .warn();
 }
 
 void log_drain_complete(std::size_t closed_at_deadline) {
   if (closed_at_deadline == 0)
-    spdlog::info("drain complete: every connection closed cleanly");
+    log_event("drain_complete", "drain complete: every connection closed cleanly").with("closed_at_deadline", 0).json_only().info();
   else
-    spdlog::warn("drain complete: {} connections were closed at the deadline", closed_at_deadline);
+    log_event("drain_complete", "drain complete: {closed_at_deadline} connections were closed at the deadline")
+        .with("closed_at_deadline", closed_at_deadline)
+        .warn();
 }
 
 }  // namespace simul::server

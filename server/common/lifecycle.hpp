@@ -22,8 +22,9 @@ namespace simul::server {
 std::string refusal_line(service svc, std::string_view reason);
 
 /// Counts a refused connection (rejected_total, disconnects{reason="rejected"}) and logs it at
-/// info, at most once a second per thread (with the number held back).
-void count_refusal(stats& st, service svc, std::string_view reason);
+/// info, at most once a second per thread (with the number held back and the client's
+/// address `peer`, when known).
+void count_refusal(stats& st, service svc, std::string_view reason, std::string_view peer = {});
 
 /// Per-connection events, logged at debug: the accept, and the close with its duration, bytes
 /// and reason. `peer` is the client's address.

@@ -6,27 +6,27 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <string>
+
+#include "server/common/log_event.hpp"
 
 namespace simul::server {
 namespace {
 
-// %* in a pattern: the message, escaped for use inside a JSON string.
+// %* in a pattern: "msg":"<the message, escaped>", then a log_event's fields as more members.
 class json_message_flag final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-    static const char* hex = "0123456789abcdef";
-    for (char c : msg.payload) {
-      auto u = static_cast<unsigned char>(c);
-      if (c == '"' || c == '\\') {
-        dest.push_back('\\');
-        dest.push_back(c);
-      } else if (u < 0x20) {
-        const char esc[] = {'\\', 'u', '0', '0', hex[u >> 4], hex[u & 15]};
-        dest.append(esc, esc + sizeof esc);
-      } else {
-        dest.push_back(c);
-      }
+    std::string out = "\"msg\":\"";
+    if (const auto* ev = emitting_log_event()) {
+      append_json_escaped(out, ev->message());
+      out += '"';
+      out += ev->json_members();
+    } else {
+      append_json_escaped(out, std::string_view(msg.payload.data(), msg.payload.size()));
+      out += '"';
     }
+    dest.append(out.data(), out.data() + out.size());
   }
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<json_message_flag>(); }
 };
@@ -46,7 +46,7 @@ void apply_logging(const log_config& cfg) {
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   if (cfg.format == "json") {
     formatter->add_flag<json_message_flag>('*').set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%f%z","level":"%l","pid":%P,"msg":"%*"})");
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%f%z","level":"%l","pid":%P,%*})");
   } else {
     formatter->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   }

@@ -1,10 +1,12 @@
-// spdlog set-up (text or JSON lines on stderr) and a rate limiter for noisy warnings.
+// spdlog set-up (text or JSON lines on stderr), a rate limiter for noisy warnings, and (from
+// log_event.hpp) log lines with structured fields.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 
 #include "server/common/config.hpp"
+#include "server/common/log_event.hpp"
 
 namespace simul::server {
 

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/common/log_event.hpp"
 #include "server/common/process_info.hpp"
 
 namespace simul::server {
@@ -157,10 +158,18 @@ void log_stats_line(const stats& st, std::uint64_t& last_in, std::uint64_t& last
   std::uint64_t in = 0, out = 0;
   for (auto& s : st.services) in += s.bytes_in_total.get(), out += s.bytes_out_total.get();
   const auto ms = static_cast<std::uint64_t>(std::max<std::chrono::milliseconds::rep>(interval.count(), 1));
-  spdlog::info("stats: echo {} conns, chat {} conns {} users {} rooms, rejected {}, in {} B/s, out {} B/s, rss {} KiB",
-               st.of(service::echo).connections.get(), st.of(service::chat).connections.get(), st.chat_users.get(),
-               st.chat_rooms.get(), st.of(service::echo).rejected_total.get() + st.of(service::chat).rejected_total.get(),
-               (in - last_in) * 1000 / ms, (out - last_out) * 1000 / ms, process_rss_bytes() / 1024);
+  log_event("stats",
+            "stats: echo {echo_connections} conns, chat {chat_connections} conns {chat_users} users {chat_rooms} "
+            "rooms, rejected {rejected}, in {bytes_in_per_s} B/s, out {bytes_out_per_s} B/s, rss {rss_kib} KiB")
+      .with("echo_connections", st.of(service::echo).connections.get())
+      .with("chat_connections", st.of(service::chat).connections.get())
+      .with("chat_users", st.chat_users.get())
+      .with("chat_rooms", st.chat_rooms.get())
+      .with("rejected", st.of(service::echo).rejected_total.get() + st.of(service::chat).rejected_total.get())
+      .with("bytes_in_per_s", (in - last_in) * 1000 / ms)
+      .with("bytes_out_per_s", (out - last_out) * 1000 / ms)
+      .with("rss_kib", process_rss_bytes() / 1024)
+      .info();
   last_in = in, last_out = out;
 }
 

@@ -5,7 +5,7 @@
 #include <map>
 #include <vector>
 
-#include <spdlog/spdlog.h>
+#include "server/common/log_event.hpp"
 
 namespace simul::server {
 
@@ -55,7 +55,7 @@ config merge_reload(const config& running, const config& next, config_change& ch
 
 std::optional<config> reload_config(const config_reloader& reloader, const config& running, stats& st) {
   if (!reloader) {
-    spdlog::warn("reload: SIGHUP ignored: no config file to reload");
+    log_event("reload_ignored", "reload: SIGHUP ignored: no config file to reload").with("result", "ignored").json_only().warn();
     return std::nullopt;
   }
   config next;
@@ -63,7 +63,11 @@ std::optional<config> reload_config(const config_reloader& reloader, const confi
     next = reloader();
   } catch (const std::exception& e) {
     st.reload_failures_total.add();
-    spdlog::error("reload failed, keeping the running config: {}", e.what());
+    log_event("reload_failed", "reload failed, keeping the running config: {error}")
+        .with("error", e.what())
+        .with("result", "failed")
+        .json_only()
+        .error();
     return std::nullopt;
   }
   config_change change;
@@ -71,10 +75,28 @@ std::optional<config> reload_config(const config_reloader& reloader, const confi
   std::map<std::string, std::string, std::less<>> old_values, new_values;
   for (auto& [k, v] : config_values(running)) old_values[k] = v;
   for (auto& [k, v] : config_values(next)) new_values[k] = v;
-  for (const auto& k : change.applied) spdlog::info("reload: {}: {} -> {}", k, old_values[k], new_values[k]);
+  for (const auto& k : change.applied)
+    log_event("reload_key", "reload: {key}: {old} -> {new}")
+        .with("key", k)
+        .with("old", old_values[k])
+        .with("new", new_values[k])
+        .with("result", "applied")
+        .json_only()
+        .info();
   for (const auto& k : change.restart)
-    spdlog::warn("reload: {}: {} -> {} needs a restart; still {}", k, old_values[k], new_values[k], old_values[k]);
-  spdlog::info("reload: {} key(s) applied, {} need a restart", change.applied.size(), change.restart.size());
+    log_event("reload_key", "reload: {key}: {old} -> {new} needs a restart; still {old}")
+        .with("key", k)
+        .with("old", old_values[k])
+        .with("new", new_values[k])
+        .with("result", "restart_needed")
+        .json_only()
+        .warn();
+  log_event("reload_done", "reload: {applied} key(s) applied, {restart_needed} need a restart")
+      .with("applied", change.applied.size())
+      .with("restart_needed", change.restart.size())
+      .with("result", "ok")
+      .json_only()
+      .info();
   st.reloads_total.add();
   return merged;
 }

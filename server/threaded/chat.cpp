@@ -123,8 +123,15 @@ void threaded_chat::refuse(threaded_conn& conn, const std::error_code& why) {
   std::lock_guard hub(hub_mu_);
   std::uint64_t held = 0;
   if (refuse_log_.allow(held))
-    spdlog::warn("chat: cannot start a writer thread: {} ({} more suppressed); refusing the client", why.message(),
-                 held);
+    log_event("connection_refused", "chat: cannot start a writer thread: {error} ({held_back} more suppressed); refusing the client")
+        .with("service", "chat")
+        .json_only()
+        .with("error", why.message())
+        .with("held_back", held)
+        .with("peer", conn.address)
+        .with("reason", out_of_threads)
+        .json_only()
+        .warn();
 }
 
 void threaded_chat::deliver(core::hub_output out) {

@@ -208,7 +208,7 @@ std::unique_ptr<threaded_conn> threaded_server::admit(int fd, service svc) {
   }
   // Counted first: a client that reads the reason also sees the count. Then one line saying
   // why, written without waiting (a fresh socket's buffer has room), and the close.
-  count_refusal(stats_, svc, reason);
+  count_refusal(stats_, svc, reason, c->address);
   send_now(fd, refusal_line(svc, reason));
   ::close(fd);
   return nullptr;
@@ -239,8 +239,17 @@ void threaded_server::dispatch(std::unique_ptr<threaded_conn> conn, log_limiter&
   // a reason, as over a connection limit; those already connected carry on.
   std::uint64_t held = 0;
   if (thread_log.allow(held))
-    spdlog::warn("{}: cannot start a connection thread: {} ({} live; {} more suppressed); refusing the client",
-                 to_string(raw->svc), ec.message(), threads_.live(), held);
+    log_event("connection_refused",
+              "{service}: cannot start a connection thread: {error} ({threads} live; {held_back} more suppressed); "
+              "refusing the client")
+        .with("service", to_string(raw->svc))
+        .with("error", ec.message())
+        .with("threads", threads_.live())
+        .with("held_back", held)
+        .with("peer", raw->address)
+        .with("reason", out_of_threads)
+        .json_only()
+        .warn();
   stats_.of(raw->svc).rejected_total.add();
   raw->decide(stats_, disconnect_reason::rejected);
   send_now(raw->fd, refusal_line(raw->svc, out_of_threads));

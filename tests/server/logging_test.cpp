@@ -3,6 +3,7 @@
 
 #include <signal.h>
 
+#include "tests/common/process.hpp"
 #include "tests/server/test_support.hpp"
 
 using namespace simul::test;
@@ -102,4 +103,41 @@ TEST_CASE("under --log-format json a start-up error is a JSON log line too") {
   CHECK(bad.wait() == std::optional<int>(2));
   CHECK(bad.stderr_text().find("\"level\":\"error\",\"pid\":") != std::string::npos);
   CHECK(bad.stderr_text().find("limits.max_connections") != std::string::npos);
+}
+
+TEST_CASE("under --log-format json every line is JSON and connection events carry their facts as keys") {
+  for_each_model([&](model_kind m) {
+    const auto path = temp_file("model: " + model_name(m) +
+                                "\necho:\n  port: 0\nchat:\n  port: 0\nmetrics:\n  port: 0\nlimits:\n  max_connections: 1\n"
+                                "log:\n  level: debug\n  format: json\n");
+    server_process p({"--config", path});
+    REQUIRE(p.wait_ready());
+    {
+      client c(p.echo_port);
+      c.send("hello\n");
+      REQUIRE(c.recv_line() == std::optional<std::string>("hello"));
+      client refused(p.echo_port);
+      CHECK(refused.recv_line().value_or("") == "error: too many connections");
+    }
+    CHECK(eventually([&] { return p.stderr_text().find("\"event\":\"connection_closed\"") != std::string::npos; }));
+    p.signal(SIGTERM);
+    CHECK(p.wait() == std::optional<int>(0));
+    const auto log = temp_file(p.stderr_text(), ".log");
+    // Every line parses; the events have their keys with the right types and values.
+    const std::string check =
+        "(lambda L: all(set(l) >= {'time','level','pid','msg'} for l in L)"
+        " and [l for l in L if l.get('event')=='connection_accepted' and l['service']=='echo'"
+        "      and l['peer']=='127.0.0.1' and l['level']=='debug' and l['msg'].startswith('echo: accepted')]"
+        " and [l for l in L if l.get('event')=='connection_closed' and l['service']=='echo' and l['peer']=='127.0.0.1'"
+        "      and l['bytes_in']==6 and l['bytes_out']==6 and l['reason']=='client'"
+        "      and isinstance(l['duration_s'], float) and l['duration_s']>=0]"
+        " and [l for l in L if l.get('event')=='connection_refused' and l['reason']=='too many connections'"
+        "      and l['peer']=='127.0.0.1' and l['level']=='info' and l['held_back']==0]"
+        " and [l for l in L if l.get('event')=='started' and l['echo_port']==" + std::to_string(p.echo_port) + "]"
+        " and [l for l in L if l.get('event')=='drain_complete' and l['closed_at_deadline']==0]"
+        ")([json.loads(s) for s in open(sys.argv[1]).read().splitlines()])";
+    auto r = simul::test::run_program("/usr/bin/python3", {"-c", "import json,sys; sys.exit(0 if " + check + " else 1)", log});
+    INFO(p.stderr_text(), r.err);
+    CHECK(r.exit_code == 0);
+  });
 }
