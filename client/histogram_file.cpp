@@ -62,11 +62,19 @@ std::string histogram_hgrm(const core::histogram& h) {
 }
 
 std::string histogram_csv(const core::histogram& h) {
-  std::string out = "percentile,latency_us,rank\n";
-  char buf[96];
-  for (const auto& s : percentile_steps(h)) {
-    std::snprintf(buf, sizeof buf, "%.10g,%.3f,%llu\n", s.percentile, static_cast<double>(s.value_ns) / 1e3,
-                  static_cast<unsigned long long>(s.rank));
+  std::string out = "low_us,high_us,count,cumulative,percentile\n";
+  const auto total = h.count();
+  std::uint64_t seen = 0;
+  char buf[128];
+  for (std::size_t i = 0; i < core::histogram::bucket_count && seen < total; ++i) {
+    const auto n = h.count_in(i);
+    if (n == 0) continue;
+    seen += n;
+    const auto low = core::histogram::bucket_low(i);
+    const auto high = low + core::histogram::bucket_width(i);
+    std::snprintf(buf, sizeof buf, "%.3f,%.3f,%llu,%llu,%.6f\n", static_cast<double>(low) / 1e3,
+                  static_cast<double>(high) / 1e3, static_cast<unsigned long long>(n),
+                  static_cast<unsigned long long>(seen), 100.0 * static_cast<double>(seen) / static_cast<double>(total));
     out += buf;
   }
   return out;

@@ -1,6 +1,7 @@
 // --histogram FILE: the whole latency distribution, for plotting. Two formats, by the file name:
 // "*.hgrm" is HdrHistogram's percentile distribution (what wrk2 --u_latency and HdrHistogram's
-// outputPercentileDistribution print, and what its plotter reads); anything else is CSV.
+// outputPercentileDistribution print, and what its plotter reads); anything else is CSV with
+// every non-empty bucket of the histogram and its count.
 #pragma once
 
 #include <string>
@@ -15,7 +16,10 @@ namespace simul::load {
 /// TotalCount is the rank of the percentile's value (ceil(p * count)).
 std::string histogram_hgrm(const core::histogram& h);
 
-/// CSV with a header: percentile,latency_us,rank on the same percentile steps.
+/// The whole histogram as CSV, for plotting: a header, then one row per non-empty bucket in
+/// rising order, "low_us,high_us,count,cumulative,percentile": the bucket's range [low, high) in
+/// microseconds, its count, the count up to and including it, and that as a percentage of all.
+/// The counts sum to h.count(); the last row's cumulative is h.count() and its percentile 100.
 std::string histogram_csv(const core::histogram& h);
 
 /// Writes the format the path's extension selects. Returns an empty string or the error.

@@ -127,7 +127,7 @@ void add_common(CLI::App& sub, options& o, raw_options& raw) {
   sub.add_option("--json", o.json_path, "Write the full report as JSON to FILE ('-': stdout, report on stderr)")
       ->type_name("FILE");
   sub.add_option("--histogram", o.histogram_path,
-                 "Write the latency distribution to FILE (.hgrm: HdrHistogram percentiles; else CSV)")
+                 "Write the latency distribution to FILE (.hgrm: HdrHistogram percentiles; else CSV of every bucket)")
       ->type_name("FILE");
   sub.add_flag("--quiet", o.quiet, "No live progress line");
   sub.add_flag("--progress", o.progress, "Live progress line even when stderr is not a terminal");

@@ -40,6 +40,11 @@ class histogram {
   /// values are <= v, approximated to within 1%. percentile(0) is min(), percentile(100) is max().
   std::uint64_t percentile(double q) const noexcept;
 
+  /// How many recorded values fell in bucket `index` (< bucket_count), i.e. in
+  /// [bucket_low(index), bucket_low(index) + bucket_width(index)). The counts of all buckets
+  /// sum to count(). For writing the whole distribution out (simul-load --histogram).
+  std::uint64_t count_in(std::size_t index) const noexcept { return index < bucket_count ? counts_[index] : 0; }
+
   /// Bucket helpers (exposed for tests and serialisation).
   static std::size_t bucket_of(std::uint64_t value) noexcept;
   static std::uint64_t bucket_low(std::size_t index) noexcept;

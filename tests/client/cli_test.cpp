@@ -228,6 +228,26 @@ TEST_CASE("a ramp offers the integral of its rate and reports the rate it offere
   CHECK(hgrm.find("Total count    =         1200]") != std::string::npos);
 }
 
+TEST_CASE("--histogram FILE.csv holds every sample, and the report's percentiles fall in its buckets") {
+  echo_server server;
+  const auto json = temp_path("hist.json");
+  const auto csv = temp_path("hist.csv");
+  auto r = run_load({"echo", "--port", std::to_string(server.port()), "--connections", "4", "--threads", "1",
+                     "--rate", "100", "--duration", "1", "--quiet", "--json", json, "--histogram", csv});
+  INFO(r.out, r.err);
+  REQUIRE(r.exit_code == 0);
+  // Rows: low_us,high_us,count,cumulative,percentile. The report's pN lies in the first bucket
+  // whose percentile reaches N; the counts sum to the report's sample count.
+  const std::string check =
+      "(lambda L, rows: L['count'] > 300 and sum(int(r[2]) for r in rows) == L['count']"
+      " and int(rows[-1][3]) == L['count'] and float(rows[-1][4]) == 100"
+      " and all((lambda b: float(b[0]) <= L[k] < float(b[1]))(next(r for r in rows if float(r[4]) >= q))"
+      "         for k, q in (('p50', 50), ('p90', 90), ('p99', 99), ('p99_9', 99.9))))"
+      "(d['latency_us'], [l.split(',') for l in open('" + csv + "').read().splitlines()[1:]])";
+  CHECK(python_json_check(json, check));
+  CHECK(simul::test::slurp(csv).starts_with("low_us,high_us,count,cumulative,percentile\n"));
+}
+
 TEST_CASE("churn stages rise and fall, and the run lasts as long as the stages") {
   echo_server server;
   const auto json = temp_path("stages.json");

@@ -106,3 +106,25 @@ TEST_CASE("an empty histogram reports zeros, and reset empties it") {
   CHECK(h.count() == 0);
   CHECK(h.max() == 0);
 }
+
+TEST_CASE("the bucket counts hold every recorded value in the bucket that covers it") {
+  histogram h;
+  h.record(5);
+  h.record_n(1000, 3);
+  h.record(1'000'000'007);
+  std::uint64_t total = 0;
+  std::size_t non_empty = 0;
+  for (std::size_t i = 0; i < histogram::bucket_count; ++i) {
+    total += h.count_in(i);
+    non_empty += h.count_in(i) != 0;
+  }
+  CHECK(total == h.count());
+  CHECK(non_empty == 3);
+  CHECK(h.count_in(histogram::bucket_of(5)) == 1);
+  CHECK(h.count_in(histogram::bucket_of(1000)) == 3);
+  const auto big = histogram::bucket_of(1'000'000'007);
+  CHECK(h.count_in(big) == 1);
+  CHECK(histogram::bucket_low(big) <= 1'000'000'007);
+  CHECK(1'000'000'007 < histogram::bucket_low(big) + histogram::bucket_width(big));
+  CHECK(h.count_in(histogram::bucket_count) == 0);  // out of range: none
+}
