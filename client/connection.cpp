@@ -61,13 +61,21 @@ asio::awaitable<bool> connection::establish(bool holds_slot) {
     ec = std::make_error_code(std::errc::operation_canceled);
   } else {
     const asio::ip::address_v4* source = run.sources.empty() ? nullptr : &run.sources[id_ % run.sources.size()];
-    ec = co_await connect_socket(socket_.tcp(), run.target, source,
-                                 std::chrono::duration_cast<clock::duration>(
-                                     std::chrono::duration<double>(run.opts.connect_timeout_s)));
+    const auto timeout =
+        std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(run.opts.connect_timeout_s));
+    const auto deadline = clock::now() + timeout;
+    ec = co_await connect_socket(socket_.tcp(), run.target, source, timeout);
     if (!ec && run.tls && !aborted()) {
-      // The handshake is part of the connect (the ramp's slot is held until it ends).
+      // The handshake is part of the connect: the ramp's slot is held until it ends, and
+      // --connect-timeout covers both (a server that accepts but never answers the hello).
+      using namespace asio::experimental::awaitable_operators;
       const auto started = clock::now();
-      ec = co_await socket_.handshake(run.tls.get(), run.opts.host);
+      asio::steady_timer timer(socket_.tcp().get_executor(), deadline);
+      auto result = co_await (socket_.handshake(run.tls.get(), run.opts.host) || timer.async_wait(nothrow));
+      if (result.index() == 1)
+        ec = std::make_error_code(std::errc::timed_out);
+      else
+        ec = std::get<0>(result);
       if (!ec) w.stats().handshakes.record(steady_ns(clock::now()) - steady_ns(started));
     }
   }

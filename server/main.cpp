@@ -57,6 +57,11 @@ int main(int argc, char** argv) {
   if (cl.exit_now) return cl.exit_code;
   if (!cl.probe.empty()) return probe_health(cl.probe);
   if (cl.check_config) {
+    try {
+      check_config_files(cl.cfg);
+    } catch (const std::exception& e) {
+      return start_failed(cl.cfg.log.format == "json", e.what(), 1);
+    }
     std::cout << to_yaml(cl.cfg);
     return 0;
   }

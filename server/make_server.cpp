@@ -1,5 +1,6 @@
 // make_server(): the one place that knows every model (main() and the tests call it).
 #include "server/async/server.hpp"
+#include "server/async/tls_context.hpp"
 #include "server/common/server.hpp"
 #include "server/threaded/server.hpp"
 
@@ -11,6 +12,10 @@ std::unique_ptr<server> make_server(const config& cfg) {
     case model_kind::async: break;
   }
   return std::make_unique<async_server>(cfg);
+}
+
+void check_config_files(const config& cfg) {
+  if (cfg.tls.configured()) make_tls_context(cfg.tls);
 }
 
 }  // namespace simul::server

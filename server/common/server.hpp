@@ -49,4 +49,10 @@ class server {
 /// Creates the configured model and binds its listeners. Throws startup_error.
 std::unique_ptr<server> make_server(const config& cfg);
 
+/// Reads and checks the files the config names that start-up would load (the TLS certificate
+/// and key: readable PEM, matching, valid now), without opening any listener: what
+/// `--check-config` adds to validating the config. Throws startup_error naming the key, the
+/// file and the reason, as start-up would.
+void check_config_files(const config& cfg);
+
 }  // namespace simul::server

@@ -260,3 +260,16 @@ TEST_CASE("churn stages rise and fall, and the run lasts as long as the stages")
                                 "d['config']['stages']==[{'duration_s':1,'rate':50},{'duration_s':1,'rate':0}]"));
   CHECK(server.peers().size() == 50);
 }
+
+TEST_CASE("--connect-timeout covers the TLS handshake: a server that never answers the hello times out") {
+  // A listening socket that is never accepted from: the kernel completes the TCP connect, and
+  // the client's TLS hello goes unanswered.
+  asio::io_context io;
+  asio::ip::tcp::acceptor silent(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const auto json = temp_path("silent-tls.json");
+  auto r = run_load({"echo", "--port", std::to_string(silent.local_endpoint().port()), "--tls", "--insecure",
+                     "--connections", "2", "--threads", "1", "--connect-timeout", "300ms", "--duration", "0.2",
+                     "--quiet", "--json", json});
+  INFO(r.out, r.err);
+  CHECK(python_json_check(json, "d['errors']['connect'].get('ETIMEDOUT')==2 and d['results']['connections']['connected']==0"));
+}

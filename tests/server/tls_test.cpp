@@ -154,7 +154,7 @@ TEST_CASE("tls: a stalled handshake is cut at its deadline; a slow one within it
   CHECK(fine.handshake());
 }
 
-TEST_CASE("tls: a bad, missing, mismatched or expired certificate exits 2 naming the file") {
+TEST_CASE("tls: a bad, missing, mismatched or expired certificate exits 2 naming the file (--check-config: 1)") {
   test_cert good, other, expired, future;
   make_test_cert(good, "good");
   make_test_cert(other, "other", key_kind::rsa_2048);
@@ -184,7 +184,14 @@ TEST_CASE("tls: a bad, missing, mismatched or expired certificate exits 2 naming
     CHECK(err.find(c.file) != std::string::npos);
     CHECK(err.find(c.reason) != std::string::npos);
     CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+    // --check-config reads the same files and reports the same line, as an invalid config.
+    server_process check({"--config", path, "--check-config"});
+    CHECK(check.wait() == std::optional<int>(1));
+    CHECK(check.stderr_text() == err);
   }
+  server_process good_check({"--config", tls_config_file(good, free_port()), "--check-config"});
+  CHECK(good_check.wait() == std::optional<int>(0));
+  CHECK(good_check.stderr_text().empty());
 }
 
 TEST_CASE("tls: the threaded model refuses a TLS config with a config error") {
