@@ -110,6 +110,7 @@ bool async_server::admit(tcp::socket& socket, service svc, std::string& address,
   if (address.empty())
     if (auto remote = socket.remote_endpoint(ec); !ec) address = remote.address().to_string();
   count_refusal(stats_, svc, reason, address);
+  if (tls && tls_refusal(socket, svc, reason)) return false;
   socket.non_blocking(true, ec);
   if (!tls) socket.write_some(asio::buffer(refusal_line(svc, reason)), ec);
   socket.close(ec);

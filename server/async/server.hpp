@@ -60,9 +60,9 @@ class async_server final : public server {
   connection_list& list_of(service svc) noexcept;
 
   asio::awaitable<void> listener(tcp::acceptor& acceptor, service svc, bool tls = false);
-  /// Applies the connection limits. Returns false (after telling the client why, in plain
-  /// text unless `tls`: a TLS client would read it as a broken record) to refuse; `address`
-  /// is set to the peer's address when the per-address limit needs it back.
+  /// Applies the connection limits. Returns false (after telling the client why: in plain
+  /// text, or for `tls` over TLS by tls_refusal) to refuse; `address` is set to the peer's
+  /// address when the per-address limit needs it back.
   bool admit(tcp::socket& socket, service svc, std::string& address, bool tls = false);
   template <session_stream Stream>
   asio::awaitable<void> echo_session(Stream stream, std::string address);
@@ -71,6 +71,12 @@ class async_server final : public server {
   asio::awaitable<void> metrics_session(tcp::socket socket);
   /// TLS (tls_listener.cpp): the handshake under its deadline, then the service's session.
   asio::awaitable<void> tls_session(tcp::socket socket, service svc, std::string address);
+  /// A TLS client refused over a connection limit: the handshake under its deadline, the
+  /// reason line, the close. At most limits.tls_refusal_handshakes at a time; false (the
+  /// socket untouched) when that many are already running.
+  bool tls_refusal(tcp::socket& socket, service svc, std::string_view reason);
+  struct handshake_result;
+  asio::awaitable<handshake_result> tls_handshake(tcp::socket socket);
   void open_tls_listeners();
   asio::awaitable<void> signal_watcher();
   asio::awaitable<void> sweeper();
@@ -91,6 +97,7 @@ class async_server final : public server {
   connection_list metrics_conns_;
   connection_list chat_conns_;
   connection_list handshakes_;  // TLS connections still in their handshake, oldest first
+  std::uint32_t tls_refusals_ = 0;  // refused TLS clients being told why (tls_refusal)
   ssl_ctx_ptr tls_ctx_;         // new TLS connections use this one; null without TLS
   std::unique_ptr<async_chat> chat_;
   bool draining_ = false;

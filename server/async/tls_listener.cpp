@@ -57,65 +57,98 @@ class handshake_connection final : public connection {
 
 }  // namespace
 
-asio::awaitable<void> async_server::tls_session(tcp::socket socket, service svc, std::string address) {
-  const auto started = clock::now();
+struct async_server::handshake_result {
+  std::optional<tls_stream> stream;  // set when the handshake succeeded
+  tls_failure why = tls_failure::closed;
+  asio::error_code ec;
+};
+
+asio::awaitable<async_server::handshake_result> async_server::tls_handshake(tcp::socket socket) {
   asio::error_code ec;
   socket.non_blocking(true, ec);
   socket.set_option(tcp::no_delay(true), ec);
-  std::optional<tls_stream> stream;
-  {
-    // Until the handshake is done the connection is in handshakes_, where the sweeper cuts it
-    // at its deadline: no timer of its own. Nothing of OpenSSL's exists until the client
-    // speaks, so a client that never sends its hello costs what an idle connection does.
-    handshake_connection conn(socket);
-    conn.last_active = started;
-    handshakes_.push_back(conn);
-    auto [first] = co_await socket.async_wait(tcp::socket::wait_read, nothrow);
-    ec = first;
-    if (!ec && !conn.stopped()) {
-      stream.emplace(std::move(socket), tls_ctx_.get());
-      conn.moved_to(stream->socket());
-      for (;;) {
-        ec = stream->handshake();
-        if (ec != asio::error::would_block || conn.stopped()) break;
-        auto [wec] = co_await stream->async_wait(stream->handshake_wait(), nothrow);
-        if (wec || conn.stopped()) {
-          ec = wec ? wec : asio::error::operation_aborted;
-          break;
-        }
+  handshake_result r;
+  // Until the handshake is done the connection is in handshakes_, where the sweeper cuts it
+  // at its deadline: no timer of its own. Nothing of OpenSSL's exists until the client
+  // speaks, so a client that never sends its hello costs what an idle connection does.
+  handshake_connection conn(socket);
+  conn.last_active = clock::now();
+  handshakes_.push_back(conn);
+  auto [first] = co_await socket.async_wait(tcp::socket::wait_read, nothrow);
+  ec = first;
+  if (!ec && !conn.stopped()) {
+    r.stream.emplace(std::move(socket), tls_ctx_.get());
+    conn.moved_to(r.stream->socket());
+    for (;;) {
+      ec = r.stream->handshake();
+      if (ec != asio::error::would_block || conn.stopped()) break;
+      auto [wec] = co_await r.stream->async_wait(r.stream->handshake_wait(), nothrow);
+      if (wec || conn.stopped()) {
+        ec = wec ? wec : asio::error::operation_aborted;
+        break;
       }
     }
-    handshakes_.remove(conn);
-    if (ec || conn.stopped()) {
-      auto why = conn.stopped() ? (conn.reason() == disconnect_reason::shutdown ? tls_failure::shutdown : tls_failure::timeout)
-                 : stream       ? stream->failure(ec)
-                                : tls_failure::closed;
-      stats_.tls.handshake_failed(why);
-      stats_.disconnected(svc, why == tls_failure::shutdown ? disconnect_reason::shutdown : disconnect_reason::handshake);
-      admission_.release(address);
-      log_event("tls_handshake_failed", "TLS handshake from {peer} failed: {reason} ({error})")
-          .with("peer", address.empty() ? "client" : address)
-          .with("service", to_string(svc))
-          .with("reason", to_string(why))
-          .with("error", ec.message())
-          .debug();
-      co_return;
-    }
   }
+  handshakes_.remove(conn);
+  if (ec || conn.stopped()) {
+    r.why = conn.stopped() ? (conn.reason() == disconnect_reason::shutdown ? tls_failure::shutdown : tls_failure::timeout)
+            : r.stream     ? r.stream->failure(ec)
+                           : tls_failure::closed;
+    r.ec = ec;
+    r.stream.reset();
+  }
+  co_return r;
+}
+
+asio::awaitable<void> async_server::tls_session(tcp::socket socket, service svc, std::string address) {
+  const auto started = clock::now();
+  auto hs = co_await tls_handshake(std::move(socket));
+  if (!hs.stream) {
+    stats_.tls.handshake_failed(hs.why);
+    stats_.disconnected(svc, hs.why == tls_failure::shutdown ? disconnect_reason::shutdown : disconnect_reason::handshake);
+    admission_.release(address);
+    log_event("tls_handshake_failed", "TLS handshake from {peer} failed: {reason} ({error})")
+        .with("peer", address.empty() ? "client" : address)
+        .with("service", to_string(svc))
+        .with("reason", to_string(hs.why))
+        .with("error", hs.ec.message())
+        .debug();
+    co_return;
+  }
+  auto& stream = *hs.stream;
   stats_.tls.handshake_done(std::chrono::duration<double>(clock::now() - started).count());
   log_event("tls_handshake_done", "TLS handshake done: {protocol} {cipher}")
-      .with("protocol", stream->protocol())
-      .with("cipher", stream->cipher())
+      .with("protocol", stream.protocol())
+      .with("cipher", stream.cipher())
       .with("peer", address)
       .with("service", to_string(svc))
       .debug();
   auto& open = stats_.tls.connections[svc == service::echo ? 0 : 1];
   open.add();
   if (svc == service::echo)
-    co_await echo_session(std::move(*stream), std::move(address));
+    co_await echo_session(std::move(stream), std::move(address));
   else
-    co_await chat_session(std::move(*stream), std::move(address));
+    co_await chat_session(std::move(stream), std::move(address));
   open.sub();
+}
+
+bool async_server::tls_refusal(tcp::socket& socket, service svc, std::string_view reason) {
+  if (tls_refusals_ >= cfg_.tls.refusal_handshakes) return false;
+  ++tls_refusals_;
+  auto tell = [](async_server& self, tcp::socket s, std::string line) -> asio::awaitable<void> {
+    // Counted as refused already (count_refusal): the handshake is not counted as a TLS
+    // connection, only done to carry the line. A short line on a fresh connection fits the
+    // socket buffer, so one write without waiting; then close_notify and the close.
+    auto hs = co_await self.tls_handshake(std::move(s));
+    if (hs.stream) {
+      asio::error_code ec;
+      hs.stream->write_some(asio::buffer(line), ec);
+      hs.stream->shutdown(tcp::socket::shutdown_send, ec);
+    }
+    --self.tls_refusals_;
+  };
+  spawn(tell(*this, std::move(socket), refusal_line(svc, reason)), "TLS refusal");
+  return true;
 }
 
 bool async_server::reload_tls(const tls_config& tls) {

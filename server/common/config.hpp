@@ -41,6 +41,9 @@ struct tls_config {
   std::string cert_file;                // PEM: the certificate, optionally followed by its chain
   std::string key_file;                 // PEM: its private key (ECDSA or RSA)
   std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);  // timeouts.tls_handshake_seconds
+  // limits.tls_refusal_handshakes: TLS clients refused over a connection limit that may be in
+  // their handshake at once to be told why; beyond it (or 0) they are closed without a reason.
+  std::uint32_t refusal_handshakes = 64;
   // The TLS listeners. In a file, chat.tls_port / echo.tls_port 0 means off; programmatic
   // configs (tests) may set enabled with port 0 for any free port, as for the other listeners.
   listener_config chat{true, 6697};

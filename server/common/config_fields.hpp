@@ -100,6 +100,7 @@ void visit_fields(Config& c, Visitor&& v) {
   v("metrics.port", c.metrics.port, port);
   v("limits.max_connections", l.max_connections, int_rule{1, 1'000'000});
   v("limits.max_connections_per_ip", l.max_connections_per_ip, int_rule{0, 1'000'000});
+  v("limits.tls_refusal_handshakes", c.tls.refusal_handshakes, int_rule{0, 10'000});
   v("limits.max_line_bytes", l.max_line_bytes, int_rule{64, 65536});
   v("limits.sendq_hard_bytes", l.sendq_hard_bytes, int_rule{512, gib});
   v("limits.sendq_soft_bytes", l.sendq_soft_bytes, int_rule{512, gib});

@@ -41,6 +41,7 @@ config merge_reload(const config& running, const config& next, config_change& ch
   // TLS: the handshake deadline and the certificate's files (the async model loads them again;
   // TLS on or off, and its ports, need a restart).
   merged.tls.handshake_timeout = next.tls.handshake_timeout;
+  merged.tls.refusal_handshakes = next.tls.refusal_handshakes;
   if (running.tls.configured() && next.tls.configured()) {
     merged.tls.cert_file = next.tls.cert_file;
     merged.tls.key_file = next.tls.key_file;

@@ -194,6 +194,39 @@ TEST_CASE("tls: a bad, missing, mismatched or expired certificate exits 2 naming
   CHECK(good_check.stderr_text().empty());
 }
 
+TEST_CASE("tls: over limits.max_connections a TLS client is told why over TLS, as a plain client is") {
+  test_cert cert;
+  make_test_cert(cert, "refusal");
+  auto cfg = tls_server_config(cert);
+  cfg.limits.max_connections = 1;
+  SUBCASE("with limits.tls_refusal_handshakes: the reason line, then the close") {
+    running_server srv(cfg);
+    tls_client first(srv.get().echo_tls_port());
+    REQUIRE_MESSAGE(first.handshake(), first.error());
+    first.send("x\n");
+    REQUIRE(first.recv_exact(2) == "x\n");
+    tls_client echo_refused(srv.get().echo_tls_port());
+    REQUIRE_MESSAGE(echo_refused.handshake(), echo_refused.error());
+    CHECK(echo_refused.recv_line() == std::optional<std::string>("error: too many connections"));
+    CHECK(echo_refused.wait_closed());
+    tls_client chat_refused(srv.get().chat_tls_port());
+    REQUIRE_MESSAGE(chat_refused.handshake(), chat_refused.error());
+    CHECK(chat_refused.recv_line() == std::optional<std::string>("ERROR :too many connections"));
+    CHECK(chat_refused.wait_closed());
+    first.send("y\n");  // the admitted client is served on
+    CHECK(first.recv_exact(2) == "y\n");
+    CHECK(scrape(srv.metrics_port(), "simul_tls_handshake_duration_seconds_count") == 1);  // refusals not counted
+  }
+  SUBCASE("with limits.tls_refusal_handshakes 0: closed without a handshake") {
+    cfg.tls.refusal_handshakes = 0;
+    running_server srv(cfg);
+    tls_client first(srv.get().echo_tls_port());
+    REQUIRE_MESSAGE(first.handshake(), first.error());
+    tls_client refused(srv.get().echo_tls_port());
+    CHECK_FALSE(refused.handshake());
+  }
+}
+
 TEST_CASE("tls: the threaded model refuses a TLS config with a config error") {
   test_cert cert;
   make_test_cert(cert, "threaded");
