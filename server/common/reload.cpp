@@ -76,22 +76,17 @@ std::optional<config> reload_config(const config_reloader& reloader, const confi
   std::map<std::string, std::string, std::less<>> old_values, new_values;
   for (auto& [k, v] : config_values(running)) old_values[k] = v;
   for (auto& [k, v] : config_values(next)) new_values[k] = v;
-  for (const auto& k : change.applied)
-    log_event("reload_key", "reload: {key}: {old} -> {new}")
+  auto key_event = [&](const std::string& k, std::string_view text, std::string_view result) {
+    return log_event("reload_key", text)
         .with("key", k)
         .with("old", old_values[k])
         .with("new", new_values[k])
-        .with("result", "applied")
-        .json_only()
-        .info();
+        .with("result", result)
+        .json_only();
+  };
+  for (const auto& k : change.applied) key_event(k, "reload: {key}: {old} -> {new}", "applied").info();
   for (const auto& k : change.restart)
-    log_event("reload_key", "reload: {key}: {old} -> {new} needs a restart; still {old}")
-        .with("key", k)
-        .with("old", old_values[k])
-        .with("new", new_values[k])
-        .with("result", "restart_needed")
-        .json_only()
-        .warn();
+    key_event(k, "reload: {key}: {old} -> {new} needs a restart; still {old}", "restart_needed").warn();
   log_event("reload_done", "reload: {applied} key(s) applied, {restart_needed} need a restart")
       .with("applied", change.applied.size())
       .with("restart_needed", change.restart.size())
