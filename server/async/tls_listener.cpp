@@ -29,7 +29,8 @@ void async_server::open_tls_listeners() {
   };
   if (chat) open(chat_tls_acceptor_, service::chat, tls.chat.port);
   if (echo) open(echo_tls_acceptor_, service::echo, tls.echo.port);
-  log_event("tls_started", "TLS on chat port {chat_tls_port} and echo port {echo_tls_port}: {subject} ({key}), expires {not_after}")
+  log_event("tls_started",
+            "TLS on chat port {chat_tls_port} and echo port {echo_tls_port}: {subject} ({key}), expires {not_after}")
       .with("chat_tls_port", chat_tls_port())
       .with("echo_tls_port", echo_tls_port())
       .with("subject", info.subject)
@@ -91,7 +92,8 @@ asio::awaitable<async_server::handshake_result> async_server::tls_handshake(tcp:
   }
   handshakes_.remove(conn);
   if (ec || conn.stopped()) {
-    r.why = conn.stopped() ? (conn.reason() == disconnect_reason::shutdown ? tls_failure::shutdown : tls_failure::timeout)
+    const bool shutdown = conn.reason() == disconnect_reason::shutdown;
+    r.why = conn.stopped() ? (shutdown ? tls_failure::shutdown : tls_failure::timeout)
             : r.stream     ? r.stream->failure(ec)
                            : tls_failure::closed;
     r.ec = ec;
@@ -105,7 +107,8 @@ asio::awaitable<void> async_server::tls_session(tcp::socket socket, service svc,
   auto hs = co_await tls_handshake(std::move(socket));
   if (!hs.stream) {
     stats_.tls.handshake_failed(hs.why);
-    stats_.disconnected(svc, hs.why == tls_failure::shutdown ? disconnect_reason::shutdown : disconnect_reason::handshake);
+    stats_.disconnected(svc,
+                        hs.why == tls_failure::shutdown ? disconnect_reason::shutdown : disconnect_reason::handshake);
     admission_.release(address);
     log_event("tls_handshake_failed", "TLS handshake from {peer} failed: {reason} ({error})")
         .with("peer", address.empty() ? "client" : address)
@@ -153,7 +156,10 @@ bool async_server::tls_refusal(tcp::socket& socket, service svc, std::string_vie
 
 bool async_server::reload_tls(const tls_config& tls) {
   if (!tls_ctx_) {
-    log_event("reload_tls", "reload: TLS is not configured, no certificate to reload").with("result", "ignored").json_only().info();
+    log_event("reload_tls", "reload: TLS is not configured, no certificate to reload")
+        .with("result", "ignored")
+        .json_only()
+        .info();
     return false;
   }
   try {

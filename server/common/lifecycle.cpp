@@ -64,7 +64,8 @@ std::chrono::milliseconds accept_backoff::failed(stats& st, service svc, std::st
   const auto wait = delay_;
   std::uint64_t held = 0;
   if (log_.allow(held))
-    log_event("accept_failed", "{service} listener: accept failed: {error} ({held_back} more suppressed); retrying in {retry_ms} ms")
+    log_event("accept_failed",
+              "{service} listener: accept failed: {error} ({held_back} more suppressed); retrying in {retry_ms} ms")
         .with("service", to_string(svc))
         .with("error", error)
         .with("held_back", held)
@@ -90,7 +91,8 @@ std::string fd_limit_warning(std::uint64_t max_fds, std::uint32_t max_connection
 }
 
 void log_started(const config& cfg, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics) {
-  log_event("started", "simul-server {version} ({commit}) model={model} echo={echo_port} chat={chat_port} metrics={metrics_port}")
+  log_event("started",
+            "simul-server {version} ({commit}) model={model} echo={echo_port} chat={chat_port} metrics={metrics_port}")
       .with("version", SIMUL_VERSION)
       .with("commit", SIMUL_GIT_SHA)
       .with("model", to_string(cfg.model))
@@ -124,7 +126,8 @@ void exit_on_second_signal(int sig) {
 }
 
 void log_drain_deadline(std::size_t left, std::uint64_t unsent, std::chrono::milliseconds drain) {
-  log_event("drain_deadline", "drain: {open} connections still open after {drain}; closing them, {unsent_bytes} queued bytes unsent")
+  log_event("drain_deadline",
+            "drain: {open} connections still open after {drain}; closing them, {unsent_bytes} queued bytes unsent")
       .with("open", left)
       .with("drain", config_detail::show_duration(drain))
       .with("unsent_bytes", unsent)
@@ -133,7 +136,10 @@ void log_drain_deadline(std::size_t left, std::uint64_t unsent, std::chrono::mil
 
 void log_drain_complete(std::size_t closed_at_deadline) {
   if (closed_at_deadline == 0)
-    log_event("drain_complete", "drain complete: every connection closed cleanly").with("closed_at_deadline", 0).json_only().info();
+    log_event("drain_complete", "drain complete: every connection closed cleanly")
+        .with("closed_at_deadline", 0)
+        .json_only()
+        .info();
   else
     log_event("drain_complete", "drain complete: {closed_at_deadline} connections were closed at the deadline")
         .with("closed_at_deadline", closed_at_deadline)

@@ -11,8 +11,9 @@
 //
 // The message is a template: "{name}" is replaced by that field's value. A field the template does
 // not name is appended to the text as ` name=value` (quoted when it holds a space, a quote or an
-// '='), so text loses nothing (json_only() marks a field the sentence already says in words). The event name is for the JSON line only (a stable key to filter
-// on). Any thread: an event is built and emitted on the thread that logs it.
+// '='), so text loses nothing; json_only() marks a field the sentence already says in words.
+// The event name is for the JSON line only (a stable key to filter on). Any thread: an event
+// is built and emitted on the thread that logs it.
 #pragma once
 
 #include <concepts>

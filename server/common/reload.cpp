@@ -56,7 +56,10 @@ config merge_reload(const config& running, const config& next, config_change& ch
 
 std::optional<config> reload_config(const config_reloader& reloader, const config& running, stats& st) {
   if (!reloader) {
-    log_event("reload_ignored", "reload: SIGHUP ignored: no config file to reload").with("result", "ignored").json_only().warn();
+    log_event("reload_ignored", "reload: SIGHUP ignored: no config file to reload")
+        .with("result", "ignored")
+        .json_only()
+        .warn();
     return std::nullopt;
   }
   config next;

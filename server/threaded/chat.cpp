@@ -123,7 +123,8 @@ void threaded_chat::refuse(threaded_conn& conn, const std::error_code& why) {
   std::lock_guard hub(hub_mu_);
   std::uint64_t held = 0;
   if (refuse_log_.allow(held))
-    log_event("connection_refused", "chat: cannot start a writer thread: {error} ({held_back} more suppressed); refusing the client")
+    log_event("connection_refused",
+              "chat: cannot start a writer thread: {error} ({held_back} more suppressed); refusing the client")
         .with("service", "chat")
         .json_only()
         .with("error", why.message())

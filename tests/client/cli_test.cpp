@@ -271,5 +271,6 @@ TEST_CASE("--connect-timeout covers the TLS handshake: a server that never answe
                      "--connections", "2", "--threads", "1", "--connect-timeout", "300ms", "--duration", "0.2",
                      "--quiet", "--json", json});
   INFO(r.out, r.err);
-  CHECK(python_json_check(json, "d['errors']['connect'].get('ETIMEDOUT')==2 and d['results']['connections']['connected']==0"));
+  CHECK(python_json_check(
+      json, "d['errors']['connect'].get('ETIMEDOUT')==2 and d['results']['connections']['connected']==0"));
 }

@@ -55,7 +55,10 @@ TEST_CASE("a log event fills its template and appends the fields it does not nam
 TEST_CASE("a log event's JSON members carry the event name and typed fields") {
   CHECK(closed().json_members() ==
         R"(,"event":"connection_closed","service":"echo","peer":"127.0.0.1","duration_s":1.235,"bytes_in":6)");
-  auto odd = log_event("e", "m").with("ctl", "a\nb\x01").with("nan", std::numeric_limits<double>::quiet_NaN()).with("neg", -3);
+  auto odd = log_event("e", "m")
+                 .with("ctl", "a\nb\x01")
+                 .with("nan", std::numeric_limits<double>::quiet_NaN())
+                 .with("neg", -3);
   CHECK(odd.json_members() == R"(,"event":"e","ctl":"a\u000ab\u0001","nan":null,"neg":-3)");
 }
 
@@ -76,7 +79,8 @@ TEST_CASE("under the json format a log event's fields are keys of the line; unde
     captured_log log("text");
     closed().debug();
     const auto out = log.text();
-    CHECK(out.find(" debug echo: closed the connection from 127.0.0.1 after 1.235 s bytes_in=6\n") != std::string::npos);
+    CHECK(out.find(" debug echo: closed the connection from 127.0.0.1 after 1.235 s bytes_in=6\n") !=
+          std::string::npos);
     CHECK(out.find('{') == std::string::npos);
   }
   {

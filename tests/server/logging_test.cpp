@@ -108,8 +108,8 @@ TEST_CASE("under --log-format json a start-up error is a JSON log line too") {
 TEST_CASE("under --log-format json every line is JSON and connection events carry their facts as keys") {
   for_each_model([&](model_kind m) {
     const auto path = temp_file("model: " + model_name(m) +
-                                "\necho:\n  port: 0\nchat:\n  port: 0\nmetrics:\n  port: 0\nlimits:\n  max_connections: 1\n"
-                                "log:\n  level: debug\n  format: json\n");
+                                "\necho:\n  port: 0\nchat:\n  port: 0\nmetrics:\n  port: 0\n"
+                                "limits:\n  max_connections: 1\nlog:\n  level: debug\n  format: json\n");
     server_process p({"--config", path});
     REQUIRE(p.wait_ready());
     {
@@ -136,7 +136,8 @@ TEST_CASE("under --log-format json every line is JSON and connection events carr
         " and [l for l in L if l.get('event')=='started' and l['echo_port']==" + std::to_string(p.echo_port) + "]"
         " and [l for l in L if l.get('event')=='drain_complete' and l['closed_at_deadline']==0]"
         ")([json.loads(s) for s in open(sys.argv[1]).read().splitlines()])";
-    auto r = simul::test::run_program("/usr/bin/python3", {"-c", "import json,sys; sys.exit(0 if " + check + " else 1)", log});
+    auto r = simul::test::run_program("/usr/bin/python3",
+                                      {"-c", "import json,sys; sys.exit(0 if " + check + " else 1)", log});
     INFO(p.stderr_text(), r.err);
     CHECK(r.exit_code == 0);
   });
