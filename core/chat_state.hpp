@@ -96,6 +96,10 @@ struct chat_past {
   std::int64_t until = 0;  // when it stopped being used
 };
 
+/// Appends a snapshot's checksum to its body (chat_state::save() ends with it; tests and the
+/// fuzz target use it to craft snapshots that reach the parser).
+std::string seal_snapshot(std::string body);
+
 class chat_state {
  public:
   /// Adds a connection. The caller removes a stale client with the same id first.
@@ -139,6 +143,12 @@ class chat_state {
   std::size_t max_users() const noexcept { return max_registered_; }
   std::size_t opers() const noexcept { return opers_; }
   std::size_t invisible() const;
+
+  /// The whole state as a versioned binary snapshot (core/chat_snapshot.cpp).
+  std::string save() const;
+  /// Replaces the state with a snapshot from save(); returns "" or why it was refused (bad
+  /// magic or version, truncated, corrupted, inconsistent), in which case nothing changed.
+  std::string load(std::string_view snapshot);
 
  private:
   std::unordered_map<client_id, std::unique_ptr<chat_client>> clients_;
