@@ -18,11 +18,13 @@ using namespace simul::test;
 
 namespace {
 
-// A node of the network on `redis`, with a short lease so that failures show within a second.
-simul::server::config node_config(const redis_server& redis, const std::string& name) {
+// A node of the network on `redis`. The lease is 5 s (a stall of a loaded test machine must not
+// look like a dead node), 1 s where a case waits for the lease or a snapshot.
+simul::server::config node_config(const redis_server& redis, const std::string& name,
+                                  std::chrono::milliseconds lease = 5s) {
   auto cfg = test_config(model_kind::async);
   cfg.cluster.redis = redis.address();
-  cfg.cluster.lease = 1s;
+  cfg.cluster.lease = lease;
   cfg.cluster.node = name;
   cfg.limits.flood_burst = 100000;
   cfg.limits.flood_lines_per_second = 100000;
@@ -181,9 +183,9 @@ TEST_CASE("cluster: a node started late gets the network's state") {
 TEST_CASE("cluster: a node killed with SIGKILL: its users QUIT on the others within the lease") {
   redis_server redis;
   REQUIRE(redis.ok());
-  running_server a(node_config(redis, "survivor"));
+  running_server a(node_config(redis, "survivor", 1s));
   wait_joined(a.metrics_port());
-  auto cfg_path = temp_file("cluster:\n  lease_seconds: 1s\n  node: victim-node\n");
+  auto cfg_path = temp_file("cluster:\n  lease_seconds: 5s\n  node: victim-node\n");
   server_process victim({"--config", cfg_path, "--echo-port", "0", "--chat-port", "0", "--metrics-port", "0",
                          "--redis", redis.address()});
   REQUIRE(victim.wait_ready());
@@ -273,7 +275,7 @@ TEST_CASE("cluster: a stopped Redis: lines over the queue cap are refused, memor
 TEST_CASE("cluster: a node joining after a snapshot starts from it and reads the log after it") {
   redis_server redis;
   REQUIRE(redis.ok());
-  running_server a(node_config(redis, "writer"));
+  running_server a(node_config(redis, "writer", 1s));
   wait_joined(a.metrics_port());
   auto alice = irc(a.chat_port(), "alice");
   join(alice, "#snap");
@@ -285,7 +287,7 @@ TEST_CASE("cluster: a node joining after a snapshot starts from it and reads the
   CHECK(got(alice, " TOPIC ").find("after the snapshot") != std::string::npos);
 
   server_process late({"--echo-port", "0", "--chat-port", "0", "--metrics-port", "0", "--redis", redis.address(),
-                       "--config", temp_file("cluster:\n  lease_seconds: 1s\n  node: late\n")});
+                       "--config", temp_file("cluster:\n  lease_seconds: 5s\n  node: late\n")});
   REQUIRE(late.wait_ready());
   wait_joined(late.metrics_port);
   // It loaded the snapshot (alice was in it), not the log from its start.
@@ -295,4 +297,32 @@ TEST_CASE("cluster: a node joining after a snapshot starts from it and reads the
   bob.send("JOIN #snap\r\n");
   CHECK(got(bob, " 332 ").find(":after the snapshot") != std::string::npos);
   CHECK(got(bob, " 353 ").find("@alice") != std::string::npos);
+}
+
+TEST_CASE("cluster: a node stalled past the lease is split off; back, it tells its users and rejoins") {
+  redis_server redis;
+  REQUIRE(redis.ok());
+  running_server a(node_config(redis, "survivor", 1s));
+  wait_joined(a.metrics_port());
+  server_process stalled({"--echo-port", "0", "--chat-port", "0", "--metrics-port", "0", "--redis", redis.address(),
+                          "--config", temp_file("cluster:\n  lease_seconds: 5s\n  node: stalled-node\n")});
+  REQUIRE(stalled.wait_ready());
+  wait_joined(stalled.metrics_port);
+  auto alice = irc(a.chat_port(), "alice");
+  auto vic = irc(stalled.chat_port, "vic");
+  join(alice, "#r");
+  join(vic, "#r");
+  CHECK(got(alice, " JOIN ").find(":vic!") == 0);
+
+  stalled.signal(SIGSTOP);
+  CHECK(got(alice, " QUIT ") == ":vic!vic@127.0.0.1 QUIT :simul.local stalled-node");
+  stalled.signal(SIGCONT);
+  // Back: it reads that it was declared down, tells its users, and joins again as a new node.
+  CHECK(got(vic, "ERROR").find("declared down") != std::string::npos);
+  CHECK(vic.wait_closed());
+  wait_joined(stalled.metrics_port);
+  auto vic2 = irc(stalled.chat_port, "vic");
+  join(vic2, "#r");
+  alice.send("PRIVMSG #r :welcome back\r\n");
+  CHECK(got(vic2, "PRIVMSG") == ":alice!alice@127.0.0.1 PRIVMSG #r :welcome back");
 }
