@@ -70,9 +70,10 @@ std::string fd_limit_warning(std::uint64_t max_fds, std::uint32_t max_connection
       max_fds, max_connections, max_fds > reserved_fds ? max_fds - reserved_fds : 0, max_connections + reserved_fds);
 }
 
-void log_started(const config& cfg, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics) {
-  spdlog::info("simul-server {} ({}) model={} echo={} chat={} metrics={}", SIMUL_VERSION, SIMUL_GIT_SHA,
-               to_string(cfg.model), echo, chat, metrics);
+void log_started(const config& cfg, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics,
+                 std::string_view extra) {
+  spdlog::info("simul-server {} ({}) model={} echo={} chat={} metrics={}{}{}", SIMUL_VERSION, SIMUL_GIT_SHA,
+               to_string(cfg.model), echo, chat, metrics, extra.empty() ? "" : " ", extra);
   if (auto w = fd_limit_warning(process_max_fds(), cfg.limits.max_connections); !w.empty()) spdlog::warn("{}", w);
 }
 
