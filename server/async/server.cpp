@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/async/chat.hpp"
+#include "server/async/spawn.hpp"
 #include "server/async/session_scope.hpp"
 #include "server/async/tls_stream.hpp"
 #include "server/common/lifecycle.hpp"
@@ -64,14 +65,7 @@ void async_server::open_listener(std::optional<tcp::acceptor>& a, service svc, s
 
 void async_server::spawn(asio::awaitable<void> task, const char* what) {
   // Never a silent `detached`: an exception that escapes a coroutine is logged.
-  asio::co_spawn(io_, std::move(task), [what](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      spdlog::error("{} ended by exception: {}", what, ex.what());
-    }
-  });
+  spawn_logged(io_, std::move(task), what);
 }
 
 connection_list& async_server::list_of(service svc) noexcept {

@@ -12,13 +12,12 @@
 #include <cerrno>
 #include <cstring>
 
-#include <asio/co_spawn.hpp>
 #include <asio/post.hpp>
 #include <asio/read_until.hpp>
-#include <asio/streambuf.hpp>
 #include <spdlog/spdlog.h>
 
 #include "server/async/connection.hpp"
+#include "server/async/spawn.hpp"
 #include "server/async/tls_context.hpp"
 #include "server/common/config_fields.hpp"
 #include "server/common/lifecycle.hpp"
@@ -123,14 +122,7 @@ supervisor::~supervisor() {
 }
 
 void supervisor::spawn(asio::awaitable<void> task, const char* what) {
-  asio::co_spawn(io_, std::move(task), [what](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      spdlog::error("supervisor: {} ended by exception: {}", what, ex.what());
-    }
-  });
+  spawn_logged(io_, std::move(task), what);
 }
 
 int supervisor::run() {
@@ -195,7 +187,12 @@ void supervisor::start(worker& w) {
 void supervisor::become_worker(worker& w, int channel_fd) {
   // The copy of the supervisor's loop in this process is never run again; after fork_child it
   // no longer shares the signal pipe or epoll instance with the supervisor.
-  io_.notify_fork(asio::io_context::fork_child);
+  try {
+    io_.notify_fork(asio::io_context::fork_child);
+  } catch (const std::exception& e) {
+    spdlog::critical("worker {}: after fork: {}", w.index, e.what());
+    std::_Exit(1);
+  }
   // Terminal signals go to the supervisor only (it passes them on); the worker ends when the
   // supervisor does (a drain, as on SIGTERM).
   ::setpgid(0, 0);

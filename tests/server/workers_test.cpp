@@ -212,3 +212,13 @@ TEST_CASE("workers: a second server with workers cannot share the first one's po
   first.signal(SIGTERM);
   CHECK(first.wait() == std::optional<int>(0));
 }
+
+TEST_CASE("workers: each worker's JSON log lines carry its index") {
+  server_process p({"--config", temp_file(workers_config()), "--log-format", "json"});
+  REQUIRE(p.wait_ready());
+  p.signal(SIGTERM);
+  REQUIRE(p.wait() == std::optional<int>(0));
+  const auto log = p.stderr_text();
+  for (int w = 1; w <= 3; ++w) CHECK(log.find("\"worker\":" + std::to_string(w) + ",\"msg\":\"drain complete") != std::string::npos);
+  CHECK(log.find("\"msg\":\"supervisor: every worker has exited; done\"") != std::string::npos);
+}
