@@ -22,11 +22,13 @@ using namespace std::chrono_literals;
 
 enum class command : std::uint64_t { start = 1, collect, go, end_early, stop };
 
-// A child answers within this (it only asks its own threads for a copy of their counters).
-constexpr auto answer_timeout = 10s;
+// A child answers within this: it only asks its own threads for a copy of their counters, but a
+// thread may be busy connecting (connect() searches for a free port in the kernel) on a machine
+// whose cores are all taken.
+constexpr auto answer_timeout = 30s;
 // The parent asks at least once a second while a run lasts; silence this long means it is stuck
 // (its death is caught by PR_SET_PDEATHSIG at once).
-constexpr auto parent_silence = 30s;
+constexpr auto parent_silence = 90s;
 
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
@@ -134,14 +136,16 @@ class process_group final : public shard {
 
   void start(clock::time_point epoch) override {
     for (auto& c : children_) ask(c, wire_out().u64(static_cast<std::uint64_t>(command::start)).u64(to_wire(epoch)));
-    for (auto& c : children_) answer(c, clock::now() + answer_timeout, "starting");
+    const auto deadline = clock::now() + answer_timeout;
+    for (auto& c : children_) answer(c, deadline, "starting");
   }
 
   snapshot collect(bool take_interval) override {
     for (auto& c : children_) ask(c, wire_out().u64(static_cast<std::uint64_t>(command::collect)).u64(take_interval));
     snapshot total;
+    const auto deadline = clock::now() + answer_timeout;  // for all of them: a hung child costs it once
     for (auto& c : children_) {
-      if (auto a = answer(c, clock::now() + answer_timeout, "reporting")) {
+      if (auto a = answer(c, deadline, "reporting")) {
         wire_in in(*a);
         auto s = get_snapshot(in);
         if (in.ok()) c.last = std::move(s);
@@ -158,7 +162,8 @@ class process_group final : public shard {
   void go(clock::time_point start, clock::time_point deadline) override {
     for (auto& c : children_)
       ask(c, wire_out().u64(static_cast<std::uint64_t>(command::go)).u64(to_wire(start)).u64(to_wire(deadline)));
-    for (auto& c : children_) answer(c, clock::now() + answer_timeout, "starting the measured phase");
+    const auto answered_by = clock::now() + answer_timeout;
+    for (auto& c : children_) answer(c, answered_by, "starting the measured phase");
   }
 
   void end_early(clock::time_point deadline) override {

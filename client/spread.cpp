@@ -47,6 +47,10 @@ std::optional<spread_plan> plan_spread(const spread_input& in, std::string& erro
   // range for everything else on the machine.
   const std::uint64_t per_target = ceil_div(in.sockets, std::max<std::size_t>(1, in.targets));
   const std::uint64_t usable_ports = std::max<std::uint64_t>(1, in.ephemeral_ports * 9 / 10);
+  // Loopback addresses cost nothing, so those are filled to an eighth of the range only: connect()
+  // searches for a free port under a lock, on the event loop's thread, and the search grows long
+  // as an address fills up (100,000 connections over 6 addresses stalled the loops for seconds).
+  const std::uint64_t loopback_ports = std::max<std::uint64_t>(1, in.ephemeral_ports / 8);
   if (!in.sources.empty()) {
     const std::uint64_t capacity = in.ephemeral_ports * in.sources.size();
     if (per_target > capacity) {
@@ -57,7 +61,7 @@ std::optional<spread_plan> plan_spread(const spread_input& in, std::string& erro
     }
     return plan;
   }
-  if (per_target <= usable_ports) return plan;  // one address (the kernel's choice) has room
+  if (per_target <= (in.loopback ? loopback_ports : usable_ports)) return plan;  // the kernel's choice
   if (!in.loopback) {
     error = std::to_string(per_target) + " connections to one server port need " +
             std::to_string(ceil_div(per_target, usable_ports)) + " source addresses (" +
@@ -68,7 +72,7 @@ std::optional<spread_plan> plan_spread(const spread_input& in, std::string& erro
   // Loopback: the whole of 127.0.0.0/8 is ours. Each process gets its own addresses, enough for
   // its share: 127.0.0.1, 127.0.0.2, ... in order.
   const std::uint64_t per_process = ceil_div(per_target, plan.processes);
-  const std::uint64_t each = ceil_div(per_process, usable_ports);
+  const std::uint64_t each = ceil_div(per_process, loopback_ports);
   ipv4 next = (127u << 24) | 1u;
   for (unsigned p = 0; p < plan.processes; ++p) {
     for (std::uint64_t i = 0; i < each; ++i) plan.sources[p].push_back(next++);

@@ -25,16 +25,20 @@ TEST_CASE("one process holds what its open-file limit allows, less a reserve") {
   CHECK(process_budget(20000, 2) == 20000 - 72);
   CHECK(process_budget(10, 2) == 1);
   std::string error;
-  auto small = plan_spread(input(19000), error);
+  auto small = plan_spread(input(3000), error);
   REQUIRE(small);
   CHECK(small->processes == 1);
   CHECK(small->threads == 2);
   CHECK(small->sources.size() == 1);
   CHECK(small->sources[0].empty());  // the kernel chooses, as before
   CHECK_FALSE(small->auto_sources);
+  auto full = plan_spread(input(19000), error);
+  REQUIRE(full);
+  CHECK(full->processes == 1);
+  CHECK(full->sources[0].size() == 6);  // an eighth of the port range (3,529) each
 }
 
-TEST_CASE("100,000 loopback connections take six processes, each with its own source address") {
+TEST_CASE("100,000 loopback connections take six processes, each with its own source addresses") {
   std::string error;
   auto plan = plan_spread(input(100000), error);
   REQUIRE(plan);
@@ -44,14 +48,14 @@ TEST_CASE("100,000 loopback connections take six processes, each with its own so
   REQUIRE(plan->sources.size() == 6);
   std::set<ipv4> seen;
   for (const auto& s : plan->sources) {
-    CHECK(s.size() == 1);
+    CHECK(s.size() == 5);  // 16,667 connections, 3,529 an address at most
     for (auto a : s) CHECK(seen.insert(a).second);  // disjoint
   }
   CHECK(format_ipv4(plan->sources[0][0]) == "127.0.0.1");
-  CHECK(format_ipv4(plan->sources[5][0]) == "127.0.0.6");
+  CHECK(format_ipv4(plan->sources[5][4]) == "127.0.0.30");
 }
 
-TEST_CASE("a process whose share passes one address's ports gets several addresses") {
+TEST_CASE("a process whose share passes an address's ports gets several addresses, per target") {
   auto in = input(60000);
   in.fd_limit = 1'000'000;  // one process could hold them all
   std::string error;
@@ -59,12 +63,12 @@ TEST_CASE("a process whose share passes one address's ports gets several address
   REQUIRE(plan);
   CHECK(plan->processes == 1);
   REQUIRE(plan->sources.size() == 1);
-  CHECK(plan->sources[0].size() == 3);  // 60,000 / (90% of 28,232)
+  CHECK(plan->sources[0].size() == 18);  // 60,000 / 3,529
   SUBCASE("spread over two targets, half as many") {
     in.targets = 2;
     plan = plan_spread(in, error);
     REQUIRE(plan);
-    CHECK(plan->sources[0].size() == 2);
+    CHECK(plan->sources[0].size() == 9);
   }
 }
 
