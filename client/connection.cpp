@@ -60,14 +60,14 @@ asio::awaitable<bool> connection::establish(bool holds_slot) {
   if (aborted()) {
     ec = std::make_error_code(std::errc::operation_canceled);
   } else {
-    const asio::ip::address_v4* source = run.sources.empty() ? nullptr : &run.sources[id_ % run.sources.size()];
-    ec = co_await connect_socket(socket_.tcp(), run.target, source,
+    target_ = run.target_of(id_);
+    ec = co_await connect_socket(socket_.tcp(), run.targets[target_], run.source_of(id_),
                                  std::chrono::duration_cast<clock::duration>(
                                      std::chrono::duration<double>(run.opts.connect_timeout_s)));
     if (!ec && run.tls && !aborted()) {
       // The handshake is part of the connect (the ramp's slot is held until it ends).
       const auto started = clock::now();
-      ec = co_await socket_.handshake(run.tls.get(), run.opts.host);
+      ec = co_await socket_.handshake(run.tls.get(), run.opts.targets[target_].host);
       if (!ec) w.stats().handshakes.record(steady_ns(clock::now()) - steady_ns(started));
     }
   }
@@ -78,6 +78,7 @@ asio::awaitable<bool> connection::establish(bool holds_slot) {
     co_return false;
   }
   ++w.stats().c.connects_ok;
+  ++w.stats().connected_per_target[target_];
   ++w.stats().c.connections_up;
   up_ = true;
   co_return true;

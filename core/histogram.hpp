@@ -6,6 +6,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <utility>
 
 namespace simul::core {
 
@@ -39,6 +41,14 @@ class histogram {
   /// The value at percentile q (0..100): the smallest recorded value v such that at least q% of the
   /// values are <= v, approximated to within 1%. percentile(0) is min(), percentile(100) is max().
   std::uint64_t percentile(double q) const noexcept;
+
+  /// Serialisation (simul-load's child processes send theirs to the parent): one bucket's count,
+  /// the exact sum, and the inverse, a histogram rebuilt from (bucket index, count) pairs and the
+  /// exact min, max and sum. Indexes out of range are ignored.
+  std::uint64_t bucket_total(std::size_t index) const noexcept { return counts_[index]; }
+  double sum() const noexcept { return sum_; }
+  static histogram from_parts(std::span<const std::pair<std::uint32_t, std::uint64_t>> buckets, std::uint64_t min,
+                              std::uint64_t max, double sum) noexcept;
 
   /// Bucket helpers (exposed for tests and serialisation).
   static std::size_t bucket_of(std::uint64_t value) noexcept;
