@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include <asio/post.hpp>
 #include <asio/read_until.hpp>
@@ -233,8 +234,11 @@ asio::awaitable<void> supervisor::await_ready(worker& w) {
   auto [ec, n] = co_await asio::async_read_until(*w.channel, asio::dynamic_buffer(line, 64), '\n', nothrow);
   if (ec || w.pid != pid) co_return;  // it died first: reap() has it
   w.channel.reset();
+  constexpr std::string_view prefix = "ready ";
+  if (!line.starts_with(prefix)) co_return;  // not a worker's line: it stays "not ready"
   w.ready = true;
-  w.metrics_port = static_cast<std::uint16_t>(std::atoi(line.c_str() + std::strlen("ready ")));
+  w.metrics_port = static_cast<std::uint16_t>(std::atoi(line.c_str() + prefix.size()));
+  if (draining_) co_return;
   if (started_) {
     spdlog::info("supervisor: worker {} running again (pid {})", w.index, w.pid);
     co_return;
