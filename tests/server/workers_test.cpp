@@ -222,3 +222,25 @@ TEST_CASE("workers: each worker's JSON log lines carry its index") {
   for (int w = 1; w <= 3; ++w) CHECK(log.find("\"worker\":" + std::to_string(w) + ",\"msg\":\"drain complete") != std::string::npos);
   CHECK(log.find("\"msg\":\"supervisor: every worker has exited; done\"") != std::string::npos);
 }
+
+TEST_CASE("workers: a worker that dies again soon is restarted after twice the wait") {
+  server_process p({"--config", temp_file(workers_config())});
+  REQUIRE(p.wait_ready());
+  const auto pids = worker_pids(p);
+  REQUIRE(pids.size() == 3);
+  REQUIRE(::kill(pids[2], SIGKILL) == 0);
+  static const std::regex again(R"(worker 3 running again \(pid (\d+)\))");
+  std::smatch m;
+  std::string log;
+  REQUIRE(eventually([&] {
+    log = p.stderr_text();
+    return std::regex_search(log, m, again);
+  }));
+  CHECK(log.find("restarting it in 100ms (restart 1)") != std::string::npos);
+  REQUIRE(::kill(std::stoi(m[1].str()), SIGKILL) == 0);
+  REQUIRE(eventually([&] { return p.stderr_text().find("restarting it in 200ms (restart 2)") != std::string::npos; }));
+  REQUIRE(eventually([&] { return scrape(p.metrics_port, "simul_workers_running") == 3; }));
+  CHECK(scrape(p.metrics_port, worker_sample("simul_worker_restarts_total", 3)) == 2);
+  p.signal(SIGTERM);
+  CHECK(p.wait() == std::optional<int>(0));
+}
