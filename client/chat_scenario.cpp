@@ -211,22 +211,25 @@ asio::awaitable<void> chat_session(worker& w, std::size_t id) {
 class chat_scenario final : public scenario {
  public:
   void start(worker& w) override { w.spawn(ramp(w, w.run().opts.users, chat_session)); }
-
-  // Every message must reach every other member of its room.
-  bool drained(const snapshot& total, const run_context& run) const override {
-    return total.c.chat_distinct >= expected_deliveries(total.chat_sent_per_room, run);
-  }
 };
 
 }  // namespace
 
-std::uint64_t expected_deliveries(const std::vector<std::uint64_t>& sent_per_room, const run_context& run) {
+std::uint64_t expected_deliveries(const std::vector<std::uint64_t>& sent_per_room,
+                                  const std::vector<std::uint64_t>& room_members) {
   std::uint64_t expected = 0;
-  for (std::size_t r = 0; r < sent_per_room.size(); ++r) {
-    const std::uint64_t members = run.room_members[r].load(std::memory_order_relaxed);
-    if (members > 1) expected += sent_per_room[r] * (members - 1);
+  for (std::size_t r = 0; r < sent_per_room.size() && r < room_members.size(); ++r) {
+    if (room_members[r] > 1) expected += sent_per_room[r] * (room_members[r] - 1);
   }
   return expected;
+}
+
+bool drained(scenario_kind kind, const snapshot& total) {
+  // chat: every message must reach every other member of its room.
+  if (kind == scenario_kind::chat) {
+    return total.c.chat_distinct >= expected_deliveries(total.chat_sent_per_room, total.room_members);
+  }
+  return total.c.outstanding <= 0;
 }
 
 std::unique_ptr<scenario> make_chat_scenario() { return std::make_unique<chat_scenario>(); }

@@ -62,9 +62,9 @@ asio::awaitable<void> launch(worker& w) {
   if (!co_await w.wait_for_go()) co_return;
   const auto& o = w.run().opts;
   auto& st = w.stats();
-  // Each worker takes every count-th slot of one global schedule at --rate.
-  const std::size_t cap = std::max<std::size_t>(1, o.max_in_flight / w.count());
-  for (std::uint64_t k = w.index();; k += w.count()) {
+  // Each worker of each process takes every id_stride-th slot of one global schedule at --rate.
+  const std::size_t cap = std::max<std::size_t>(1, o.max_in_flight / w.id_stride());
+  for (std::uint64_t k = w.first_id();; k += w.id_stride()) {
     const auto at = after(w.go_time(), w.run().schedule.time_of(static_cast<double>(k)));
     if (at >= w.deadline() || self.aborted()) break;
     if (clock::now() < at) {

@@ -60,18 +60,19 @@ asio::awaitable<bool> connection::establish(bool holds_slot) {
   if (aborted()) {
     ec = std::make_error_code(std::errc::operation_canceled);
   } else {
-    const asio::ip::address_v4* source = run.sources.empty() ? nullptr : &run.sources[id_ % run.sources.size()];
+    target_ = run.target_of(id_);
     const auto timeout =
         std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(run.opts.connect_timeout_s));
     const auto deadline = clock::now() + timeout;
-    ec = co_await connect_socket(socket_.tcp(), run.target, source, timeout);
+    ec = co_await connect_socket(socket_.tcp(), run.targets[target_], run.source_of(id_), timeout);
     if (!ec && run.tls && !aborted()) {
       // The handshake is part of the connect: the ramp's slot is held until it ends, and
       // --connect-timeout covers both (a server that accepts but never answers the hello).
       using namespace asio::experimental::awaitable_operators;
       const auto started = clock::now();
       asio::steady_timer timer(socket_.tcp().get_executor(), deadline);
-      auto result = co_await (socket_.handshake(run.tls.get(), run.opts.host) || timer.async_wait(nothrow));
+      auto result =
+          co_await (socket_.handshake(run.tls.get(), run.opts.targets[target_].host) || timer.async_wait(nothrow));
       if (result.index() == 1)
         ec = std::make_error_code(std::errc::timed_out);
       else
@@ -86,6 +87,7 @@ asio::awaitable<bool> connection::establish(bool holds_slot) {
     co_return false;
   }
   ++w.stats().c.connects_ok;
+  ++w.stats().connected_per_target[target_];
   ++w.stats().c.connections_up;
   up_ = true;
   co_return true;

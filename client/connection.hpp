@@ -60,6 +60,7 @@ class connection final : public session_base {
 
   stream socket_;
   std::size_t id_;
+  std::size_t target_ = 0;  // index into the run's targets
   bool up_ = false;
   bool failed_ = false;
 };

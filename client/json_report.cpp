@@ -38,7 +38,19 @@ void metadata(json_writer& j, const run_result& r) {
   j.member("kernel", r.kernel);
   j.key("fd_limit").begin_object().member("soft", r.pre.fd_soft).member("hard", r.pre.fd_hard).end_object();
   j.key("ephemeral_ports").begin_object().member("low", r.pre.port_low).member("high", r.pre.port_high).end_object();
-  j.member("threads", o.threads);
+  j.member("threads", r.processes > 1 ? r.threads_per_process * r.processes : o.threads);
+  j.key("processes").begin_object().member("count", r.processes).member("threads_each", r.threads_per_process);
+  j.key("sources").begin_array();
+  for (const auto& s : r.sources) {
+    j.begin_array();
+    for (auto a : s) j.value(format_ipv4(a));
+    j.end_array();
+  }
+  j.end_array();
+  j.member("automatic_sources", r.auto_sources);
+  j.key("failures").begin_array();
+  for (const auto& f : r.process_failures) j.value(f);
+  j.end_array().end_object();
   j.key("target").begin_object().member("host", o.host).member("port", static_cast<unsigned>(o.port));
   j.member("address", r.target).member("model", o.target_model.empty() ? "unknown" : o.target_model).end_object();
   j.key("warnings").begin_array();
@@ -65,6 +77,7 @@ void config(json_writer& j, const options& o) {
   j.key("source").begin_array();
   for (auto a : o.sources) j.value(format_ipv4(a));
   j.end_array();
+  j.member("processes", o.processes);
   j.key("max_errors");
   if (o.max_errors) j.value(*o.max_errors); else j.null();
   j.key("max_p99_ms");
@@ -80,7 +93,13 @@ void results(json_writer& j, const run_result& r) {
   j.member("connected", static_cast<std::uint64_t>(r.connected)).member("held_at_end", r.held);
   j.member("attempts", c.connects_started).member("tcp_connected", c.connects_ok);
   j.member("failed", c.connects_failed).member("lost", c.connections_lost);
-  j.member("setup_s", r.setup_s).end_object();
+  j.member("setup_s", r.setup_s);
+  j.key("per_target").begin_array();
+  for (std::size_t i = 0; i < r.targets.size(); ++i) {
+    j.begin_object().member("target", r.targets[i]);
+    j.member("connected", i < r.connected_per_target.size() ? r.connected_per_target[i] : 0).end_object();
+  }
+  j.end_array().end_object();
   j.member("duration_s", r.run_s);
   j.member("messages_sent", c.msgs_sent).member("messages_received", c.msgs_received);
   j.member("bytes_sent", c.bytes_sent).member("bytes_received", c.bytes_received);

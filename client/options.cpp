@@ -51,6 +51,38 @@ std::optional<double> parse_duration(const std::string& text) {
   return value * scale;
 }
 
+std::optional<std::vector<target_address>> parse_targets(const std::string& spec, std::uint16_t default_port,
+                                                         std::string& error) {
+  std::vector<target_address> out;
+  std::size_t from = 0;
+  for (;;) {
+    const auto comma = spec.find(',', from);
+    const std::string item = spec.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+    target_address t{item, default_port};
+    // The last colon splits off the port, unless the host is a bracketed or bare IPv6 address.
+    const auto colon = item.rfind(':');
+    if (colon != std::string::npos && item.find(':') == colon) {
+      t.host = item.substr(0, colon);
+      const std::string port = item.substr(colon + 1);
+      unsigned long v = 0;
+      if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+          (v = std::stoul(port)) == 0 || v > 65535) {
+        error = "bad port in '" + item + "' (expected HOST:PORT, PORT 1..65535)";
+        return std::nullopt;
+      }
+      t.port = static_cast<std::uint16_t>(v);
+    }
+    if (t.host.empty()) {
+      error = "empty host in '" + spec + "' (expected HOST:PORT,HOST:PORT,...)";
+      return std::nullopt;
+    }
+    out.push_back(std::move(t));
+    if (comma == std::string::npos) break;
+    from = comma + 1;
+  }
+  return out;
+}
+
 namespace {
 
 // Raw text of the options that need their own parsing, per subcommand, and the options whose
@@ -108,9 +140,15 @@ CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi) {
 }
 
 void add_common(CLI::App& sub, options& o, raw_options& raw) {
-  sub.add_option("--host", o.host, "Server address or name")->type_name("HOST")->capture_default_str();
-  sub.add_option("--port", o.port, "Server port (default: 7007 echo/idle/churn, 6667 chat)")
-      ->type_name("PORT")->transform(whole_number(1, 65535));
+  auto* host = sub.add_option("--host", o.host, "Server address or name")->type_name("HOST")->capture_default_str();
+  auto* port = sub.add_option("--port", o.port, "Server port (default: 7007 echo/idle/churn, 6667 chat)")
+                   ->type_name("PORT")->transform(whole_number(1, 65535));
+  sub.add_option("--targets", o.targets_spec,
+                 "Spread the connections round-robin over these servers, e.g. 127.0.0.1:6667,127.0.0.1:6668")
+      ->type_name("LIST")->excludes(host)->excludes(port);
+  sub.add_option("--processes", o.processes,
+                 "Processes to spread the connections over (default: as many as the open-file limit needs)")
+      ->type_name("N")->transform(whole_number(1, 256));
   raw.duration_opt = sub.add_option("--duration", raw.duration, "Measured run time, e.g. 10s, 500ms, 2m")
                          ->type_name("TIME")->capture_default_str();
   sub.add_option("--threads", o.threads, "Event-loop threads (default: all cores)")
@@ -170,6 +208,16 @@ void validate(options& o, const raw_options& raw) {
     o.sources = std::move(*sources);
   }
   if (o.port == 0) o.port = o.scenario == scenario_kind::chat ? (o.tls ? 6697 : 6667) : 7007;
+  if (o.targets_spec.empty()) {
+    o.targets = {{o.host, o.port}};
+  } else {
+    std::string error;
+    auto targets = parse_targets(o.targets_spec, o.port, error);
+    if (!targets) throw CLI::ValidationError("--targets", error);
+    o.targets = std::move(*targets);
+    o.host = o.targets.front().host;
+    o.port = o.targets.front().port;
+  }
   if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
   if (!o.stages.empty() || !raw.stages.empty()) {
     if (raw.rate_opt && raw.rate_opt->count() > 0)
@@ -204,6 +252,9 @@ void validate(options& o, const raw_options& raw) {
       break;
     default: break;
   }
+  if (auto n = o.target_connections(); n > 0 && o.processes > n)
+    throw CLI::ValidationError("--processes", std::to_string(o.processes) + " processes for " + std::to_string(n) +
+                                                  " connections: give at most one process per connection");
   // No point in more event loops than connections.
   if (auto n = o.target_connections(); n > 0 && o.threads > n) o.threads = static_cast<unsigned>(n);
 }

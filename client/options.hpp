@@ -17,6 +17,17 @@ enum class scenario_kind { echo, idle, churn, chat };
 /// The scenario's name as typed on the command line ("echo", "idle", ...).
 const char* scenario_name(scenario_kind kind);
 
+/// One server to connect to: --targets entries, or --host and --port.
+struct target_address {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+/// Parses --targets: "HOST:PORT,HOST:PORT,..." (a HOST without ":PORT" gets `default_port`).
+/// Returns nullopt (and sets `error`) on an empty entry or a bad port.
+std::optional<std::vector<target_address>> parse_targets(const std::string& spec, std::uint16_t default_port,
+                                                         std::string& error);
+
 /// Everything a run needs to know, after validation. Plain data; copied freely.
 struct options {
   scenario_kind scenario = scenario_kind::echo;
@@ -25,6 +36,9 @@ struct options {
   // Common to every scenario.
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;          // resolved to the scenario's default when not given
+  std::string targets_spec;        // --targets as given
+  std::vector<target_address> targets;  // --targets, else {--host, --port}: never empty after parsing
+  unsigned processes = 0;          // --processes; 0 = as many as the connections need
   double duration_s = 10.0;
   unsigned threads = 0;            // resolved to the number of cores when not given
   double connect_rate = 0.0;       // new connections per second overall; 0 = as fast as possible

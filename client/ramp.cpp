@@ -27,7 +27,7 @@ asio::awaitable<void> ramp(worker& w, std::size_t total, session_factory make_se
   launcher self(w);
   const double rate = w.run().opts.connect_rate;
   const auto epoch = w.run().epoch;
-  for (std::size_t id = w.index(); id < total; id += w.count()) {
+  for (std::size_t id = w.first_id(); id < total; id += w.id_stride()) {
     if (rate > 0) {
       auto at = epoch + std::chrono::duration_cast<clock::duration>(
                             std::chrono::duration<double>(static_cast<double>(id) / rate));
@@ -44,7 +44,7 @@ asio::awaitable<void> ramp(worker& w, std::size_t total, session_factory make_se
     if (self.aborted() || w.phase() != run_phase::setup) {
       if (slot) w.release_connect_slot();
       std::size_t left = 0;
-      for (std::size_t rest = id; rest < total; rest += w.count()) ++left;
+      for (std::size_t rest = id; rest < total; rest += w.id_stride()) ++left;
       if (w.phase() != run_phase::stopping) {
         w.stats().c.connects_failed += left;
         w.stats().connect_errors.add("setup timeout (not started)", left);

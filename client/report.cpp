@@ -1,6 +1,7 @@
 // report: text formatting and the verdict.
 #include "client/report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace simul::load {
@@ -57,6 +58,10 @@ void judge(run_result& r) {
                          " connected: " + cause);
     r.exit_code = 3;
   }
+  for (const auto& f : r.process_failures) {
+    r.failures.push_back(f);
+    if (r.exit_code == 0) r.exit_code = 1;
+  }
   if (o.max_errors && r.errors_total() > *o.max_errors) {
     r.failures.push_back("errors " + std::to_string(r.errors_total()) + " > --max-errors " +
                          std::to_string(*o.max_errors));
@@ -106,16 +111,62 @@ std::string workload(const run_result& r) {
   return out;
 }
 
+// "127.0.0.1-127.0.0.6": consecutive addresses as ranges, comma-separated.
+std::string address_ranges(std::vector<ipv4> all) {
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  std::string out;
+  for (std::size_t i = 0; i < all.size();) {
+    std::size_t j = i;
+    while (j + 1 < all.size() && all[j + 1] == all[j] + 1) ++j;
+    if (!out.empty()) out += ",";
+    out += format_ipv4(all[i]);
+    if (j > i) out += "-" + format_ipv4(all[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<ipv4> run_result::all_sources() const {
+  std::vector<ipv4> out;
+  for (const auto& s : sources) out.insert(out.end(), s.begin(), s.end());
+  return out;
+}
 
 std::string text_report(const run_result& r) {
   const auto& o = r.opts;
   std::string out;
   char buf[512];
-  std::snprintf(buf, sizeof buf, "simul-load %s %s: %s, %u thread%s, %.2fs\n", SIMUL_VERSION, scenario_name(o.scenario),
-                r.target.c_str(), o.threads, o.threads == 1 ? "" : "s", r.run_s);
+  const std::string target = r.targets.size() > 1 ? std::to_string(r.targets.size()) + " targets" : r.target;
+  if (r.processes > 1) {
+    std::snprintf(buf, sizeof buf, "simul-load %s %s: %s, %u processes x %u thread%s, %.2fs\n", SIMUL_VERSION,
+                  scenario_name(o.scenario), target.c_str(), r.processes, r.threads_per_process,
+                  r.threads_per_process == 1 ? "" : "s", r.run_s);
+  } else {
+    std::snprintf(buf, sizeof buf, "simul-load %s %s: %s, %u thread%s, %.2fs\n", SIMUL_VERSION,
+                  scenario_name(o.scenario), target.c_str(), o.threads, o.threads == 1 ? "" : "s", r.run_s);
+  }
   out += buf;
   out += "  " + workload(r) + "\n";
+  if (r.targets.size() > 1) {
+    out += "  Targets     ";
+    for (std::size_t i = 0; i < r.targets.size(); ++i) {
+      const auto n = i < r.connected_per_target.size() ? r.connected_per_target[i] : 0;
+      out += (i ? ", " : " ") + r.targets[i] + " " + format_count(n) + " connected";
+    }
+    out += "\n";
+  }
+  if (r.processes > 1 || r.auto_sources) {
+    const auto sources = r.all_sources();
+    std::snprintf(buf, sizeof buf, "  Processes    %u (%s connections each at most)", r.processes,
+                  format_count((r.target_connections + r.processes - 1) / r.processes).c_str());
+    out += buf;
+    if (!sources.empty())
+      out += std::string(", source addresses ") + address_ranges(sources) + (r.auto_sources ? " (automatic)" : "");
+    out += "\n";
+  }
   if (r.target_connections > 0) {
     std::snprintf(buf, sizeof buf, "  Connections  %zu/%zu connected in %.2fs, %lld held at the end, %s lost\n",
                   r.connected, r.target_connections, r.setup_s, static_cast<long long>(r.held),

@@ -45,7 +45,15 @@ struct run_result {
   preflight_report pre;
   std::string kernel;
   std::string started_at;      // UTC, ISO 8601
-  std::string target;          // "host:port" as resolved
+  std::string target;          // "host:port" as resolved (the first target)
+  std::vector<std::string> targets;                // every target, resolved, in --targets order
+  std::vector<std::uint64_t> connected_per_target;  // TCP connects that succeeded, per target
+
+  unsigned processes = 1;                   // this one, or the children it spread the run over
+  unsigned threads_per_process = 1;
+  std::vector<std::vector<ipv4>> sources;   // per process (empty: the kernel chose)
+  bool auto_sources = false;                // chosen by simul-load (loopback, no --source)
+  std::vector<std::string> process_failures;  // children that crashed or stopped answering
 
   std::size_t target_connections = 0;
   std::size_t connected = 0;   // set up when the measured phase started
@@ -68,6 +76,8 @@ struct run_result {
   int exit_code = 0;
   std::vector<std::string> failures;  // why the exit code is not 0
 
+  /// Every process's source addresses, in process order.
+  std::vector<ipv4> all_sources() const;
   std::uint64_t errors_total() const { return connect_errors.total() + io_errors.total(); }
   /// TLS handshakes per second: over the setup phase when connections are set up once, over
   /// the measured phase for churn (a handshake per connection, all along).

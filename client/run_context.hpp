@@ -30,9 +30,17 @@ inline clock::time_point after(clock::time_point from, double s) {
   return from + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(s));
 }
 
-/// Read-only after construction except for the atomics. Owned by the runner; outlives the workers.
+/// Which share of a run's connections one process takes: connection ids ≡ index (mod count).
+struct shard_share {
+  std::size_t index = 0;
+  std::size_t count = 1;
+};
+
+/// Read-only after construction except for the atomics. Owned by the local shard; outlives the workers.
 struct run_context {
-  run_context(options o, asio::ip::tcp::endpoint t) : opts(std::move(o)), target(t), schedule(opts.schedule()) {
+  /// `targets`: the resolved --targets (or --host:--port), in order; `share`: this process's part.
+  run_context(options o, std::vector<asio::ip::tcp::endpoint> t, shard_share sh)
+      : opts(std::move(o)), targets(std::move(t)), share(sh), schedule(opts.schedule()) {
     for (auto a : opts.sources) sources.emplace_back(a);
     if (opts.scenario == scenario_kind::chat) {
       room_members = std::make_unique<std::atomic<std::uint32_t>[]>(opts.rooms);
@@ -40,12 +48,27 @@ struct run_context {
     if (opts.tls) tls = make_client_tls_context(opts.ca_file, opts.insecure);  // throws naming --ca-file
   }
 
+  /// The target of connection `id`: round-robin by id, except that chat goes round-robin by id
+  /// within each room (id / rooms), so every room's members are spread over every target.
+  std::size_t target_of(std::size_t id) const noexcept {
+    const std::size_t step = opts.scenario == scenario_kind::chat ? opts.rooms : 1;
+    return (id / step) % targets.size();
+  }
+  /// The source address of connection `id` (nullptr: the kernel chooses): this process's sources
+  /// round-robin over its own connections, per target, so that every (source, target) pair gets
+  /// its share of the ephemeral ports.
+  const asio::ip::address_v4* source_of(std::size_t id) const noexcept {
+    if (sources.empty()) return nullptr;
+    return &sources[(id / share.count / targets.size()) % sources.size()];
+  }
+
   options opts;
-  asio::ip::tcp::endpoint target;
+  std::vector<asio::ip::tcp::endpoint> targets;  // never empty
+  shard_share share;
   rate_schedule schedule;                     // --rate, --ramp, --stages (rate 0: nothing due)
-  std::vector<asio::ip::address_v4> sources;  // --source, round-robin by connection id
-  clock::time_point epoch = clock::now();     // the connect ramp starts here
-  std::string run_tag;                        // chat: marks this run's messages and nicks
+  std::vector<asio::ip::address_v4> sources;  // this process's source addresses
+  clock::time_point epoch = clock::now();     // the connect ramp starts here (the same in every process)
+  std::string run_tag;                        // chat: marks this run's messages and nicks (every process)
   ssl_ctx_ptr tls;                            // --tls: shared by every connection (SSL_new is thread-safe)
 
   std::atomic<std::size_t> setup_finished{0};  // connections whose setup ended (either way)

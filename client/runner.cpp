@@ -4,9 +4,11 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -15,9 +17,11 @@
 #include <random>
 #include <thread>
 
+#include "client/process_group.hpp"
 #include "client/report.hpp"
 #include "client/scenario.hpp"
-#include "client/worker.hpp"
+#include "client/shard.hpp"
+#include "client/spread.hpp"
 
 namespace simul::load {
 
@@ -44,16 +48,18 @@ double since(clock::time_point from, clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
-asio::ip::tcp::endpoint resolve(const options& o) {
+asio::ip::tcp::endpoint resolve(const target_address& t) {
   std::error_code ec;
-  auto address = asio::ip::make_address(o.host, ec);
-  if (!ec) return {address, o.port};
+  auto address = asio::ip::make_address(t.host, ec);
+  if (!ec) return {address, t.port};
   asio::io_context io;
   asio::ip::tcp::resolver resolver(io);
-  auto results = resolver.resolve(asio::ip::tcp::v4(), o.host, std::to_string(o.port), ec);
-  if (ec || results.empty()) throw usage_error("cannot resolve --host " + o.host + ": " + ec.message());
+  auto results = resolver.resolve(asio::ip::tcp::v4(), t.host, std::to_string(t.port), ec);
+  if (ec || results.empty()) throw usage_error("cannot resolve host " + t.host + ": " + ec.message());
   return *results.begin();
 }
+
+bool is_loopback(const asio::ip::tcp::endpoint& e) { return e.address().is_loopback(); }
 
 std::string kernel_name() {
   utsname u{};
@@ -79,34 +85,20 @@ std::string make_run_tag() {
   return {letters[rd() % 26], alnum[rd() % 36]};
 }
 
-std::unique_ptr<scenario> make_scenario(scenario_kind kind) {
-  switch (kind) {
-    case scenario_kind::echo: return make_echo_scenario();
-    case scenario_kind::idle: return make_idle_scenario();
-    case scenario_kind::churn: return make_churn_scenario();
-    case scenario_kind::chat: return make_chat_scenario();
-  }
-  return nullptr;
-}
-
-// The main thread's view of the workers: snapshots, the time series and the progress line.
+// The main thread's view of the shard: snapshots, the time series and the progress line.
 // Each series point covers the interval since the previous one. Points fall on whole seconds
 // counted from the start of their phase, plus one at each phase boundary (go, deadline) and one
 // last point from the final statistics, so the points' messages, errors and latency counts add up
 // exactly to the run's totals, and a point never mixes two phases.
 class monitor {
  public:
-  monitor(run_result& r, std::vector<std::unique_ptr<worker>>& workers, run_context& ctx,
+  monitor(run_result& r, shard& sh, clock::time_point epoch, const rate_schedule& schedule,
           std::optional<proc_sampler>& sampler)
-      : r_(r), workers_(workers), ctx_(ctx), sampler_(sampler),
-        live_(!r.opts.quiet && (r.opts.progress || ::isatty(STDERR_FILENO))), next_tick_(ctx.epoch + 1s),
-        last_tick_(ctx.epoch) {}
+      : r_(r), shard_(sh), epoch_(epoch), schedule_(schedule), sampler_(sampler),
+        live_(!r.opts.quiet && (r.opts.progress || ::isatty(STDERR_FILENO))), next_tick_(epoch + 1s),
+        last_tick_(epoch) {}
 
-  snapshot collect(bool take_interval) {
-    snapshot total;
-    for (auto& w : workers_) total.merge(w->collect(take_interval));
-    return total;
-  }
+  snapshot collect(bool take_interval) { return shard_.collect(take_interval); }
 
   /// Sleeps until `until` or the next second's tick, whichever is first; does the tick if due.
   void wait(clock::time_point until, const char* phase) {
@@ -124,7 +116,7 @@ class monitor {
   /// The measured phase started at `go`: run-phase points carry the offered rate from here on.
   void started(clock::time_point go) { go_ = go; }
 
-  /// The last point: whatever the workers counted after the last tick, from their final stats.
+  /// The last point: whatever the shard counted after the last tick, from their final stats.
   /// Not shown live: the connections are closed by then, and the report follows at once.
   void finish(snapshot final_totals, const char* phase) {
     record(final_totals, clock::now(), phase, /*sample_server=*/false, /*show=*/false);
@@ -143,7 +135,7 @@ class monitor {
 
   void record(const snapshot& s, clock::time_point now, const char* phase, bool sample_server, bool show) {
     series_point p;
-    p.t = since(ctx_.epoch, now);
+    p.t = since(epoch_, now);
     p.interval_s = since(last_tick_, now);
     p.phase = phase;
     p.requested = s.c.connects_started;
@@ -157,7 +149,7 @@ class monitor {
     p.p50_ns = s.interval.percentile(50);
     p.p99_ns = s.interval.percentile(99);
     p.max_ns = s.interval.max();
-    if (go_ && p.phase == "run" && r_.opts.rate > 0) p.offered_rate = ctx_.schedule.rate_at(since(*go_, now));
+    if (go_ && p.phase == "run" && r_.opts.rate > 0) p.offered_rate = schedule_.rate_at(since(*go_, now));
     r_.series.push_back(p);
     if (sampler_ && sample_server) {
       if (auto sample = sampler_->sample(p.t)) r_.server->samples.push_back(*sample);
@@ -170,8 +162,9 @@ class monitor {
   }
 
   run_result& r_;
-  std::vector<std::unique_ptr<worker>>& workers_;
-  run_context& ctx_;
+  shard& shard_;
+  clock::time_point epoch_;
+  const rate_schedule& schedule_;
   std::optional<proc_sampler>& sampler_;
   bool live_;
   clock::time_point next_tick_;
@@ -180,6 +173,28 @@ class monitor {
   std::uint64_t prev_errors_ = 0;
   std::optional<clock::time_point> go_;
 };
+
+// Splits the run over processes and source addresses as the limits require (spread.hpp).
+spread_plan plan(const options& opts, run_result& r, const std::vector<asio::ip::tcp::endpoint>& targets) {
+  spread_input in;
+  in.sockets = opts.scenario == scenario_kind::churn ? opts.max_in_flight : opts.target_connections();
+  in.fd_limit = r.pre.fd_soft > 0 ? r.pre.fd_soft : RLIM_INFINITY;
+  in.threads = opts.threads;
+  in.forced_processes = opts.processes;
+  in.sources = opts.sources;
+  in.targets = targets.size();
+  in.loopback = std::all_of(targets.begin(), targets.end(), is_loopback);
+  in.ephemeral_ports = r.pre.ephemeral_ports();
+  std::string error;
+  auto p = plan_spread(in, error);
+  if (!p) throw usage_error(error);
+  r.pre.warnings.insert(r.pre.warnings.end(), p->warnings.begin(), p->warnings.end());
+  r.processes = p->processes;
+  r.threads_per_process = p->threads;
+  r.sources = p->sources;
+  r.auto_sources = p->auto_sources;
+  return std::move(*p);
+}
 
 }  // namespace
 
@@ -190,11 +205,28 @@ run_result run_load(const options& opts) {
   r.started_at = utc_now();
   r.target_connections = opts.target_connections();
   r.pre = preflight(opts);
-  for (const auto& w : r.pre.warnings) std::fprintf(stderr, "simul-load: warning: %s\n", w.c_str());
 
-  run_context ctx(opts, resolve(opts));
-  ctx.run_tag = make_run_tag();
-  r.target = ctx.target.address().to_string() + ":" + std::to_string(ctx.target.port());
+  std::vector<asio::ip::tcp::endpoint> targets;
+  for (const auto& t : opts.targets) {
+    targets.push_back(resolve(t));
+    r.targets.push_back(targets.back().address().to_string() + ":" + std::to_string(targets.back().port()));
+  }
+  r.target = r.targets.front();
+  const spread_plan spread = plan(opts, r, targets);
+  for (const auto& w : r.pre.warnings) std::fprintf(stderr, "simul-load: warning: %s\n", w.c_str());
+  const std::string run_tag = make_run_tag();
+
+  // Children are forked before this process starts any thread (the sampler and the signal
+  // handlers are the parent's alone).
+  std::unique_ptr<shard> sh;
+  if (spread.processes > 1) {
+    if (opts.tls) make_client_tls_context(opts.ca_file, opts.insecure);  // a bad --ca-file fails here, once
+    sh = make_process_group(opts, targets, spread, run_tag);
+  } else {
+    options local = opts;
+    local.sources = spread.sources.front();
+    sh = make_local_shard(local, targets, {0, 1}, run_tag);
+  }
 
   std::optional<proc_sampler> sampler;
   if (opts.server_pid > 0) {
@@ -209,70 +241,65 @@ run_result run_load(const options& opts) {
 
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
-  auto sc = make_scenario(opts.scenario);
-  std::vector<std::unique_ptr<worker>> workers;
-  ctx.epoch = clock::now();
-  for (unsigned i = 0; i < opts.threads; ++i) workers.push_back(std::make_unique<worker>(i, opts.threads, ctx));
-  for (auto& w : workers) w->start([&sc](worker& self) { sc->start(self); });
-  monitor mon(r, workers, ctx, sampler);
+  const rate_schedule schedule = opts.schedule();
+  const auto epoch = clock::now();
+  sh->start(epoch);
+  monitor mon(r, *sh, epoch, schedule, sampler);
 
   // Setup: every connection has succeeded or failed, or the ramp plus one timeout has passed.
+  // Without --connect-rate, allow for at least 5,000 connects a second.
   if (r.target_connections > 0) {
     double limit = opts.connect_timeout_s + 1.0;
-    if (opts.connect_rate > 0) limit += static_cast<double>(r.target_connections) / opts.connect_rate;
+    limit += static_cast<double>(r.target_connections) / (opts.connect_rate > 0 ? opts.connect_rate : 5000.0);
     if (opts.scenario == scenario_kind::chat) limit += 5.0;  // registration and JOIN replies
-    const auto setup_deadline = ctx.epoch + seconds(limit);
-    while (ctx.setup_finished.load(std::memory_order_acquire) < r.target_connections &&
-           clock::now() < setup_deadline && !interrupted) {
-      mon.wait(std::min(setup_deadline, clock::now() + 5ms), "setup");
+    const auto setup_deadline = epoch + seconds(limit);
+    while (mon.collect(false).setup_finished < r.target_connections && clock::now() < setup_deadline &&
+           !interrupted) {
+      mon.wait(std::min(setup_deadline, clock::now() + sh->setup_poll()), "setup");
     }
   }
 
   mon.boundary("setup");
   const auto go_time = clock::now();
   mon.started(go_time);
-  r.setup_s = since(ctx.epoch, go_time);
-  r.connected = ctx.setup_ok.load();
+  r.setup_s = since(epoch, go_time);
+  r.connected = mon.collect(false).setup_ok;
   // Nothing connected: nothing to measure, so skip straight to the end.
   const bool measure = (r.target_connections == 0 || r.connected > 0) && !interrupted;
   auto deadline = measure ? go_time + seconds(opts.duration_s) : go_time;
-  for (auto& w : workers) w->go(go_time, deadline);
+  sh->go(go_time, deadline);
 
   while (clock::now() < deadline && !interrupted) mon.wait(std::min(deadline, clock::now() + 50ms), "run");
   if (interrupted && measure) {  // report what ran so far, after the usual drain
     deadline = std::min(deadline, clock::now());
-    for (auto& w : workers) w->end_early(deadline);
+    sh->end_early(deadline);
   }
   mon.boundary("run");
   snapshot at_end = mon.collect(false);
   r.held = at_end.c.connections_up;
-  if (sampler && r.server->baseline) r.server->held = sampler->sample(since(ctx.epoch, clock::now()));
+  if (sampler && r.server->baseline) r.server->held = sampler->sample(since(epoch, clock::now()));
 
   const auto drain_deadline = deadline + drain_grace;
-  while (measure && !sc->drained(mon.collect(false), ctx) && clock::now() < drain_deadline) {
-    mon.wait(std::min(drain_deadline, clock::now() + 5ms), "drain");
+  while (measure && !drained(opts.scenario, mon.collect(false)) && clock::now() < drain_deadline) {
+    mon.wait(std::min(drain_deadline, clock::now() + sh->setup_poll()), "drain");
   }
   r.run_s = since(go_time, deadline);
 
-  for (auto& w : workers) w->stop();
-  for (auto& w : workers) w->join(2s);
-
-  snapshot final_totals;
-  for (auto& w : workers) final_totals.merge(take_snapshot(w->final_stats(), true));
-  mon.finish(std::move(final_totals), "drain");
-  std::vector<std::uint64_t> sent_per_room;
-  for (auto& w : workers) {
-    const auto& st = w->final_stats();
-    r.totals += st.c;
-    r.connect_errors.merge(st.connect_errors);
-    r.io_errors.merge(st.io_errors);
-    r.latency.merge(st.latency);
-    r.handshakes.merge(st.handshakes);
-    sent_per_room.resize(st.chat_sent_per_room.size());
-    for (std::size_t i = 0; i < st.chat_sent_per_room.size(); ++i) sent_per_room[i] += st.chat_sent_per_room[i];
-  }
+  // Closing takes time too: 16,667 sockets took a loaded machine over 2 s.
+  const auto per_process = (r.target_connections + r.processes - 1) / r.processes;
+  shard_totals totals = sh->finish(2s + std::chrono::milliseconds(per_process / 5));
+  r.process_failures = sh->failures();
+  mon.finish(totals.last, "drain");
+  const snapshot& last = totals.last;
+  r.totals = last.c;
+  r.connect_errors = last.connect_errors;
+  r.io_errors = last.io_errors;
+  r.latency = totals.latency;
+  r.handshakes = totals.handshakes;
+  r.connected_per_target = last.connected_per_target;
+  r.connected_per_target.resize(targets.size());
   if (opts.scenario == scenario_kind::chat) {
-    r.chat_expected = expected_deliveries(sent_per_room, ctx);
+    r.chat_expected = expected_deliveries(last.chat_sent_per_room, last.room_members);
     const auto got = r.totals.chat_distinct;
     r.chat_lost = r.chat_expected > got ? r.chat_expected - got : 0;
     r.chat_unexpected = got > r.chat_expected ? got - r.chat_expected : 0;

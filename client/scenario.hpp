@@ -19,13 +19,6 @@ class scenario {
   /// Called once on each worker's thread when it starts: spawn that worker's sessions. Sessions
   /// set up (connect, register) at once and wait for worker::wait_for_go() before measuring.
   virtual void start(worker& w) = 0;
-
-  /// After the deadline: true once nothing more is expected (the runner then stops early instead
-  /// of waiting for the whole drain grace period). `total` merges every worker.
-  virtual bool drained(const snapshot& total, const run_context& run) const {
-    (void)run;
-    return total.c.outstanding <= 0;
-  }
 };
 
 std::unique_ptr<scenario> make_echo_scenario();
@@ -33,8 +26,13 @@ std::unique_ptr<scenario> make_idle_scenario();
 std::unique_ptr<scenario> make_churn_scenario();
 std::unique_ptr<scenario> make_chat_scenario();
 
+/// After the deadline: true once nothing more is expected (the runner then stops early instead
+/// of waiting for the whole drain grace period). `total` merges every worker of every process.
+bool drained(scenario_kind kind, const snapshot& total);
+
 /// chat: deliveries the run owes, each message times the other members of its room (members
 /// counted when the run started; later joins are refused).
-std::uint64_t expected_deliveries(const std::vector<std::uint64_t>& sent_per_room, const run_context& run);
+std::uint64_t expected_deliveries(const std::vector<std::uint64_t>& sent_per_room,
+                                  const std::vector<std::uint64_t>& room_members);
 
 }  // namespace simul::load

@@ -23,13 +23,25 @@ counters& counters::operator+=(const counters& o) {
   return *this;
 }
 
+namespace {
+
+void add_elementwise(std::vector<std::uint64_t>& to, const std::vector<std::uint64_t>& from) {
+  if (to.size() < from.size()) to.resize(from.size());
+  for (std::size_t i = 0; i < from.size(); ++i) to[i] += from[i];
+}
+
+}  // namespace
+
 void snapshot::merge(const snapshot& o) {
   c += o.c;
   connect_errors.merge(o.connect_errors);
   io_errors.merge(o.io_errors);
   interval.merge(o.interval);
-  if (chat_sent_per_room.size() < o.chat_sent_per_room.size()) chat_sent_per_room.resize(o.chat_sent_per_room.size());
-  for (std::size_t i = 0; i < o.chat_sent_per_room.size(); ++i) chat_sent_per_room[i] += o.chat_sent_per_room[i];
+  add_elementwise(chat_sent_per_room, o.chat_sent_per_room);
+  add_elementwise(connected_per_target, o.connected_per_target);
+  setup_finished += o.setup_finished;
+  setup_ok += o.setup_ok;
+  add_elementwise(room_members, o.room_members);
 }
 
 snapshot take_snapshot(thread_stats& st, bool take_interval) {
@@ -38,6 +50,7 @@ snapshot take_snapshot(thread_stats& st, bool take_interval) {
   s.connect_errors = st.connect_errors;
   s.io_errors = st.io_errors;
   s.chat_sent_per_room = st.chat_sent_per_room;
+  s.connected_per_target = st.connected_per_target;
   if (take_interval) {
     s.interval = st.interval;
     st.interval.reset();

@@ -40,6 +40,7 @@ struct thread_stats {
   core::histogram interval;      // since the last per-second snapshot
   core::histogram handshakes;    // --tls: TCP connect done to TLS handshake done, the whole run
   std::vector<std::uint64_t> chat_sent_per_room;
+  std::vector<std::uint64_t> connected_per_target;  // TCP connects that succeeded, per --targets entry
 
   void record_latency(std::uint64_t ns) noexcept {
     latency.record(ns);
@@ -47,15 +48,21 @@ struct thread_stats {
   }
 };
 
-/// A copy of a worker's stats (without the whole-run histogram), taken on its thread.
+/// A copy of a worker's stats (without the whole-run histogram), taken on its thread; merged
+/// over the threads of a process, and over the processes of a run.
 struct snapshot {
   counters c;
   error_counts connect_errors;
   error_counts io_errors;
   core::histogram interval;
   std::vector<std::uint64_t> chat_sent_per_room;
+  std::vector<std::uint64_t> connected_per_target;
+  // The run's setup counters (run_context's atomics), added by the shard that owns them.
+  std::uint64_t setup_finished = 0;
+  std::uint64_t setup_ok = 0;
+  std::vector<std::uint64_t> room_members;  // chat: users joined, per room
 
-  /// Adds another worker's snapshot (vectors are summed element-wise).
+  /// Adds another snapshot (vectors are summed element-wise).
   void merge(const snapshot& o);
 };
 

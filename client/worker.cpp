@@ -31,6 +31,7 @@ void session_base::abort(const char* reason) {
 worker::worker(std::size_t index, std::size_t count, run_context& run)
     : run_(run), index_(index), count_(count) {
   if (run.opts.scenario == scenario_kind::chat) stats_.chat_sent_per_room.assign(run.opts.rooms, 0);
+  stats_.connected_per_target.assign(run.targets.size(), 0);
 }
 
 worker::~worker() {

@@ -88,6 +88,10 @@ class worker {
   run_context& run() noexcept { return run_; }
   std::size_t index() const noexcept { return index_; }
   std::size_t count() const noexcept { return count_; }
+  /// This worker's connection ids are first_id(), first_id() + id_stride(), ...: the workers of
+  /// every process of the run interleave over one numbering (process shares, then threads).
+  std::size_t first_id() const noexcept { return run_.share.index + run_.share.count * index_; }
+  std::size_t id_stride() const noexcept { return run_.share.count * count_; }
   run_phase phase() const noexcept { return phase_; }
   clock::time_point go_time() const noexcept { return go_time_; }
   clock::time_point deadline() const noexcept { return deadline_; }

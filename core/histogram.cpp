@@ -46,6 +46,22 @@ void histogram::merge(const histogram& other) noexcept {
   sum_ += other.sum_;
 }
 
+histogram histogram::from_parts(std::span<const std::pair<std::uint32_t, std::uint64_t>> buckets,
+                                std::uint64_t min, std::uint64_t max, double sum) noexcept {
+  histogram h;
+  for (const auto& [index, n] : buckets) {
+    if (index >= bucket_count) continue;
+    h.counts_[index] += n;
+    h.count_ += n;
+  }
+  if (h.count_ > 0) {
+    h.min_ = min;
+    h.max_ = max;
+    h.sum_ = sum;
+  }
+  return h;
+}
+
 void histogram::reset() noexcept { *this = histogram{}; }
 
 std::uint64_t histogram::percentile(double q) const noexcept {

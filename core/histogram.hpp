@@ -6,6 +6,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <utility>
 
 namespace simul::core {
 
@@ -44,6 +46,13 @@ class histogram {
   /// [bucket_low(index), bucket_low(index) + bucket_width(index)). The counts of all buckets
   /// sum to count(). For writing the whole distribution out (simul-load --histogram).
   std::uint64_t count_in(std::size_t index) const noexcept { return index < bucket_count ? counts_[index] : 0; }
+
+  /// Serialisation (simul-load's child processes send theirs to the parent): count_in() per bucket,
+  /// the exact sum, and the inverse, a histogram rebuilt from (bucket index, count) pairs and the
+  /// exact min, max and sum. Indexes out of range are ignored.
+  double sum() const noexcept { return sum_; }
+  static histogram from_parts(std::span<const std::pair<std::uint32_t, std::uint64_t>> buckets, std::uint64_t min,
+                              std::uint64_t max, double sum) noexcept;
 
   /// Bucket helpers (exposed for tests and serialisation).
   static std::size_t bucket_of(std::uint64_t value) noexcept;

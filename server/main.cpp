@@ -13,6 +13,7 @@
 #include "server/common/logging.hpp"
 #include "server/common/probe.hpp"
 #include "server/common/server.hpp"
+#include "server/workers/supervisor.hpp"
 
 namespace {
 
@@ -44,6 +45,35 @@ int start_failed(bool json, const char* what, int code) {
   return code;
 }
 
+// SIGHUP re-reads the file and re-applies the same flags, as at start-up. Empty without --config.
+simul::server::config_reloader make_reloader(int argc, char** argv, const std::string& config_path) {
+  using namespace simul::server;
+  if (config_path.empty()) return {};
+  return [argc, argv] {
+    std::ostringstream out, err;
+    auto again = parse_command_line(argc, argv, out, err);
+    if (again.exit_now) throw config_error(err.str());
+    return again.cfg;
+  };
+}
+
+// workers > 1: the supervisor forks the workers and serves none itself.
+int run_workers(const simul::server::command_line& cl, simul::server::config_reloader reloader) {
+  using namespace simul::server;
+  std::unique_ptr<supervisor> sup;
+  try {
+    sup = std::make_unique<supervisor>(cl.cfg, std::move(reloader));
+  } catch (const std::exception& e) {
+    return start_failed(cl.cfg.log.format == "json", e.what(), 2);
+  }
+  try {
+    return sup->run();
+  } catch (const std::exception& e) {
+    spdlog::critical("fatal: {}", e.what());
+    return 1;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -66,21 +96,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   setup_logging(cl.cfg.log);
+  if (cl.cfg.workers > 1) return run_workers(cl, make_reloader(argc, argv, cl.config_path));
   std::unique_ptr<server> srv;
   try {
     srv = make_server(cl.cfg);
   } catch (const std::exception& e) {
     return start_failed(cl.cfg.log.format == "json", e.what(), 2);
   }
-  if (!cl.config_path.empty()) {
-    // SIGHUP re-reads the file and re-applies the same flags, as at start-up.
-    srv->set_reloader([argc, argv] {
-      std::ostringstream out, err;
-      auto again = parse_command_line(argc, argv, out, err);
-      if (again.exit_now) throw config_error(err.str());
-      return again.cfg;
-    });
-  }
+  srv->set_reloader(make_reloader(argc, argv, cl.config_path));
   try {
     srv->run(true);
   } catch (const std::exception& e) {

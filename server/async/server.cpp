@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/async/chat.hpp"
+#include "server/async/spawn.hpp"
 #include "server/async/session_scope.hpp"
 #include "server/async/tls_stream.hpp"
 #include "server/cluster/chat_node.hpp"
@@ -20,17 +21,20 @@ namespace simul::server {
 
 namespace {
 constexpr std::size_t sweep_batch = 1024;  // connections expired before yielding to the loop
+// Workers share each port: the kernel spreads new connections over their listeners.
+using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 }  // namespace
 
-async_server::async_server(const config& cfg) : cfg_(cfg), admission_(cfg_.limits) {
-  if (cfg_.echo.enabled) open_listener(echo_acceptor_, service::echo, cfg_.echo.port);
+async_server::async_server(const config& cfg, std::optional<worker_role> role)
+    : cfg_(cfg), role_(role), admission_(cfg_.limits) {
+  if (cfg_.echo.enabled) open_listener(echo_acceptor_, service::echo, listen_port(cfg_.echo.port, role ? role->echo_port : 0));
   if (cfg_.chat.enabled) {
     chat_ = std::make_unique<async_chat>(cfg_, stats_);
     if (cfg_.cluster.enabled()) {
       node_ = std::make_unique<cluster::chat_node>(io_, cfg_, stats_, *chat_);
       chat_->join(*node_);
     }
-    open_listener(chat_acceptor_, service::chat, cfg_.chat.port);
+    open_listener(chat_acceptor_, service::chat, listen_port(cfg_.chat.port, role ? role->chat_port : 0));
   }
   if (cfg_.metrics.enabled) open_listener(metrics_acceptor_, service::metrics, cfg_.metrics.port);
   open_tls_listeners();
@@ -49,27 +53,24 @@ std::uint16_t async_server::port_of(const std::optional<tcp::acceptor>& a) {
 
 void async_server::open_listener(std::optional<tcp::acceptor>& a, service svc, std::uint16_t port) {
   asio::error_code ec;
-  auto address = asio::ip::make_address(cfg_.bind, ec);
-  if (ec) throw listener_error(svc, cfg_.bind, port, "bad bind address");
+  const bool private_metrics = role_ && svc == service::metrics;
+  const std::string bind = private_metrics ? "127.0.0.1" : cfg_.bind;
+  if (private_metrics) port = 0;
+  auto address = asio::ip::make_address(bind, ec);
+  if (ec) throw listener_error(svc, bind, port, "bad bind address");
   tcp::endpoint ep(address, port);
   a.emplace(io_);
   a->open(ep.protocol(), ec);
   if (!ec) a->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec && role_ && !private_metrics) a->set_option(reuse_port(true), ec);
   if (!ec) a->bind(ep, ec);
   if (!ec) a->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) throw listener_error(svc, cfg_.bind, port, ec.message());
+  if (ec) throw listener_error(svc, bind, port, ec.message());
 }
 
 void async_server::spawn(asio::awaitable<void> task, const char* what) {
   // Never a silent `detached`: an exception that escapes a coroutine is logged.
-  asio::co_spawn(io_, std::move(task), [what](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      spdlog::error("{} ended by exception: {}", what, ex.what());
-    }
-  });
+  spawn_logged(io_, std::move(task), what);
 }
 
 connection_list& async_server::list_of(service svc) noexcept {
@@ -94,7 +95,8 @@ void async_server::run(bool handle_signals) {
   spawn(sweeper(), "sweeper");
   if (node_) node_->start();
   if (cfg_.log.stats_interval.count() > 0) spawn(stats_reporter(), "stats reporter");
-  log_started(cfg_, echo_port(), chat_port(), metrics_port());
+  // A worker's start is announced by its supervisor, which knows all of them.
+  if (!role_) log_started(cfg_, echo_port(), chat_port(), metrics_port());
   io_.run();
 }
 

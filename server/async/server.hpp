@@ -30,10 +30,23 @@ namespace simul::server {
 
 class async_chat;  // chat state (hub and sessions): chat.hpp
 
+/// What makes an async_server one of the worker processes of a supervisor (workers > 1,
+/// server/workers/): it opens its echo, chat and TLS listeners with SO_REUSEPORT on the ports
+/// the supervisor resolved (a configured 0 becomes one port all workers share), so the kernel
+/// spreads connections over the workers; and its metrics listener, if enabled, on 127.0.0.1 and
+/// any free port, where only the supervisor's scrapes come (the public port is the supervisor's).
+struct worker_role {
+  unsigned index = 1;  // 1..N
+  std::uint16_t echo_port = 0;
+  std::uint16_t chat_port = 0;
+  std::uint16_t echo_tls_port = 0;
+  std::uint16_t chat_tls_port = 0;
+};
+
 class async_server final : public server {
  public:
-  /// Binds every enabled listener. Throws startup_error.
-  explicit async_server(const config& cfg);
+  /// Binds every enabled listener (as a worker when `role` is given). Throws startup_error.
+  explicit async_server(const config& cfg, std::optional<worker_role> role = std::nullopt);
   ~async_server() override;
 
   void run(bool handle_signals) override;
@@ -59,7 +72,12 @@ class async_server final : public server {
   class session_scope;
 
   static std::uint16_t port_of(const std::optional<tcp::acceptor>& a);
+  /// Opens one listener on cfg_.bind (a worker's metrics listener: 127.0.0.1, any port).
   void open_listener(std::optional<tcp::acceptor>& a, service svc, std::uint16_t port);
+  /// The port a listener opens: the configured one, or a worker's resolved one.
+  std::uint16_t listen_port(std::uint16_t configured, std::uint16_t resolved) const noexcept {
+    return role_ ? resolved : configured;
+  }
   void spawn(asio::awaitable<void> task, const char* what);
   connection_list& list_of(service svc) noexcept;
 
@@ -95,6 +113,7 @@ class async_server final : public server {
   // State the coroutine frames point at: declared before io_ so it outlives the frames,
   // which io_'s destructor destroys.
   config cfg_;
+  std::optional<worker_role> role_;
   stats stats_;
   admission admission_;
   connection_list echo_conns_;

@@ -27,8 +27,8 @@ void async_server::open_tls_listeners() {
       throw startup_error(what);
     }
   };
-  if (chat) open(chat_tls_acceptor_, service::chat, tls.chat.port);
-  if (echo) open(echo_tls_acceptor_, service::echo, tls.echo.port);
+  if (chat) open(chat_tls_acceptor_, service::chat, listen_port(tls.chat.port, role_ ? role_->chat_tls_port : 0));
+  if (echo) open(echo_tls_acceptor_, service::echo, listen_port(tls.echo.port, role_ ? role_->echo_tls_port : 0));
   log_event("tls_started",
             "TLS on chat port {chat_tls_port} and echo port {echo_tls_port}: {subject} ({key}), expires {not_after}")
       .with("chat_tls_port", chat_tls_port())

@@ -49,6 +49,10 @@ command_line parse_command_line(int argc, char** argv, std::ostream& out, std::o
   auto* o_model = app.add_option("--model", model, "Server model: " + model_names())
                       ->check(CLI::IsMember(model_choices).description(""))
                       ->type_name("MODEL");
+  std::uint32_t workers = 1;
+  auto* o_workers = app.add_option("--workers", workers,
+                                   "Worker processes sharing every port (async model; 1 = this process serves)")
+                        ->type_name("N");
   auto* o_bind = app.add_option("--bind", bind, "Address the listeners bind to")->type_name("ADDR");
   auto port_option = [&](const char* name, std::string& port, const char* what) {
     return app.add_option(name, port, std::string(what) + " port, 0..65535 (0 = any free port)")
@@ -110,6 +114,7 @@ command_line parse_command_line(int argc, char** argv, std::ostream& out, std::o
     return true;
   };
   if (from(o_model, "model")) cfg.model = *parse_model(model);
+  if (from(o_workers, "workers")) cfg.workers = workers;
   if (from(o_bind, "bind")) cfg.bind = bind;
   if (from(o_echo, "echo.port")) cfg.echo = {true, to_port(echo_port)};
   if (from(o_chat, "chat.port")) cfg.chat = {true, to_port(chat_port)};

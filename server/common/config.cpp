@@ -75,6 +75,26 @@ void check_cluster(const config& cfg, const checker& check) {
   }
 }
 
+// Workers are copies of the async model's one loop (no locks), each with its own chat hub: with
+// chat on, each would be a network of its own, and a user would land on one at random.
+void check_workers(const config& cfg, const checker& check) {
+  if (cfg.workers == 1) return;
+  const std::string n = std::to_string(cfg.workers);
+  if (cfg.model != model_kind::async) {
+    check.bad("workers",
+              "worker processes run the async model only (got workers: " + n + " with model: " +
+                  std::string(to_string(cfg.model)) + "); use model: async, or workers: 1",
+              "model");
+  }
+  if (cfg.chat.enabled && !cfg.cluster.enabled()) {
+    check.bad("workers",
+              "with chat enabled and no cluster.redis, " + n + " workers would be " + n +
+                  " separate chat networks; set cluster.redis (one network over Redis), or use workers: 1, or "
+                  "chat.enabled: false (--no-chat)",
+              "cluster.redis");
+  }
+}
+
 void check_cross_fields(const config& cfg, const checker& check) {
   const auto& l = cfg.limits;
   if (l.sendq_soft_bytes > l.sendq_hard_bytes) {
@@ -111,6 +131,7 @@ void check_cross_fields(const config& cfg, const checker& check) {
   }
   check_tls(cfg, check);
   check_cluster(cfg, check);
+  check_workers(cfg, check);
   struct listener {
     const char* name;
     const listener_config& cfg;

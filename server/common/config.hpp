@@ -71,6 +71,9 @@ struct log_config {
 
 struct config {
   model_kind model = model_kind::async;
+  // Worker processes (async model): 1 = this process serves; N > 1 = a supervisor forks N
+  // single-threaded workers sharing every port through SO_REUSEPORT (server/workers/).
+  std::uint32_t workers = 1;
   std::string bind = "127.0.0.1";
   listener_config echo{true, 7007};
   listener_config chat{true, 6667};
@@ -79,6 +82,9 @@ struct config {
   core::limits limits;
   core::timeouts timeouts;
   std::chrono::milliseconds drain_time = std::chrono::seconds(10);  // shutdown.drain_seconds
+  // timeouts.worker_scrape_seconds: how long one scrape of the supervisor's /metrics waits for
+  // each worker's figures; a worker slower than that is left out of that scrape.
+  std::chrono::milliseconds worker_scrape_timeout = std::chrono::seconds(1);
   std::uint32_t threaded_stack_kib = 256;  // threaded.stack_kib: stack size per connection thread
   log_config log;
   tls_config tls;

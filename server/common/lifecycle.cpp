@@ -90,15 +90,18 @@ std::string fd_limit_warning(std::uint64_t max_fds, std::uint32_t max_connection
       max_fds, max_connections, max_fds > reserved_fds ? max_fds - reserved_fds : 0, max_connections + reserved_fds);
 }
 
-void log_started(const config& cfg, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics) {
+void log_started(const config& cfg, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics,
+                 std::string_view extra) {
   log_event("started",
-            "simul-server {version} ({commit}) model={model} echo={echo_port} chat={chat_port} metrics={metrics_port}")
+            "simul-server {version} ({commit}) model={model} echo={echo_port} chat={chat_port} metrics={metrics_port}"
+            "{extra}")
       .with("version", SIMUL_VERSION)
       .with("commit", SIMUL_GIT_SHA)
       .with("model", to_string(cfg.model))
       .with("echo_port", echo)
       .with("chat_port", chat)
       .with("metrics_port", metrics)
+      .with("extra", extra.empty() ? std::string() : " " + std::string(extra))
       .info();
   const auto max_fds = process_max_fds();
   if (auto w = fd_limit_warning(max_fds, cfg.limits.max_connections); !w.empty())

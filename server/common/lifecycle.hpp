@@ -56,9 +56,10 @@ class accept_backoff {
   log_limiter log_;
 };
 
-/// "simul-server VERSION (SHA) model=M echo=P chat=P metrics=P" (tests read the ports from it),
-/// and a warning when the open-files limit cannot hold limits.max_connections.
-void log_started(const config& cfg, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics);
+/// "simul-server VERSION (SHA) model=M echo=P chat=P metrics=P[ EXTRA]" (tests read the ports
+/// from it), and a warning when the open-files limit cannot hold limits.max_connections.
+void log_started(const config& cfg, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics,
+                 std::string_view extra = {});
 
 /// The warning, if any, that the open-files limit `max_fds` (0 = unlimited) is too low for
 /// `max_connections` connections plus the server's own descriptors; empty when it is enough.

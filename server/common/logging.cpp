@@ -31,7 +31,11 @@ class json_message_flag final : public spdlog::custom_flag_formatter {
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<json_message_flag>(); }
 };
 
+unsigned log_worker = 0;  // 0: not a worker (a lone server, or the supervisor)
+
 }  // namespace
+
+void set_log_worker(unsigned index) { log_worker = index; }
 
 void setup_logging(const log_config& cfg) {
   auto logger = std::make_shared<spdlog::logger>("simul", std::make_shared<spdlog::sinks::stderr_sink_mt>());
@@ -44,11 +48,14 @@ void apply_logging(const log_config& cfg) {
   // The logger stays; its formatter and level change (both thread-safe in spdlog), so threads
   // logging meanwhile never see a logger replaced under them.
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  const std::string worker = std::to_string(log_worker);
   if (cfg.format == "json") {
+    const std::string field = log_worker == 0 ? "" : "\"worker\":" + worker + ",";
     formatter->add_flag<json_message_flag>('*').set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%f%z","level":"%l","pid":%P,%*})");
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%f%z","level":"%l","pid":%P,)" + field + "%*}");
   } else {
-    formatter->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+    const std::string prefix = log_worker == 0 ? "" : "[worker " + worker + "] ";
+    formatter->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ " + prefix + "%v");
   }
   auto logger = spdlog::default_logger();
   logger->set_formatter(std::move(formatter));

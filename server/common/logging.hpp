@@ -16,6 +16,10 @@ void setup_logging(const log_config& cfg);
 /// Changes the default logger's level and format (a SIGHUP reload). Any thread.
 void apply_logging(const log_config& cfg);
 
+/// Marks this process as worker `index` (1..N) of a supervisor: every line from then on says
+/// so ("[worker 2]" in text, "worker":2 in JSON). Call before any thread, then apply_logging().
+void set_log_worker(unsigned index);
+
 /// Lets one message through per interval and counts the ones it held back. Not thread-safe:
 /// one per thread or under the caller's lock.
 class log_limiter {

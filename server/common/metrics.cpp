@@ -53,8 +53,14 @@ std::string_view to_string(tls_failure f) noexcept {
 
 namespace {
 
-void family(std::ostringstream& out, const char* name, const char* type, const char* help) {
-  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+// A family of one unlabelled sample.
+template <class T>
+void single(std::ostringstream& out, const char* name, const char* type, const char* help, T v) {
+  metric_family(out, name, type, help);
+  if constexpr (std::is_floating_point_v<T>)
+    out << name << ' ' << fmt::format("{:.3f}", v) << '\n';  // seconds: no exponent, ms resolution
+  else
+    out << name << ' ' << static_cast<std::uint64_t>(v) << '\n';
 }
 
 std::string response(const char* status, std::string_view content_type, std::string_view body) {
@@ -68,14 +74,14 @@ std::string response(const char* status, std::string_view content_type, std::str
 }
 
 void render_tls(std::ostringstream& out, const tls_stats& t) {
-  family(out, "simul_tls_connections", "gauge", "Open TLS sessions (handshake done).");
+  metric_family(out, "simul_tls_connections", "gauge", "Open TLS sessions (handshake done).");
   out << "simul_tls_connections{service=\"echo\"} " << t.connections[0].get() << '\n';
   out << "simul_tls_connections{service=\"chat\"} " << t.connections[1].get() << '\n';
-  family(out, "simul_tls_handshake_failures_total", "counter", "TLS handshakes that failed, by reason.");
+  metric_family(out, "simul_tls_handshake_failures_total", "counter", "TLS handshakes that failed, by reason.");
   for (std::size_t i = 0; i < tls_failure_count; ++i)
     out << "simul_tls_handshake_failures_total{reason=\"" << to_string(static_cast<tls_failure>(i)) << "\"} "
         << t.handshake_failures[i].get() << '\n';
-  family(out, "simul_tls_handshake_duration_seconds", "histogram", "Time from accept to a completed TLS handshake.");
+  metric_family(out, "simul_tls_handshake_duration_seconds", "histogram", "Time from accept to a completed TLS handshake.");
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < t.handshake_buckets.size(); ++i) {
     cumulative += t.handshake_buckets[i].get();
@@ -89,7 +95,7 @@ void render_tls(std::ostringstream& out, const tls_stats& t) {
   out << "simul_tls_handshake_duration_seconds_sum " << static_cast<double>(t.handshake_microseconds_total.get()) / 1e6
       << '\n';
   out << "simul_tls_handshake_duration_seconds_count " << cumulative << '\n';
-  family(out, "simul_tls_certificate_reloads_total", "counter",
+  metric_family(out, "simul_tls_certificate_reloads_total", "counter",
          "TLS certificate reloads (SIGHUP): applied, or failed (the running certificate stays).");
   out << "simul_tls_certificate_reloads_total{result=\"applied\"} " << t.reloads_total.get() << '\n';
   out << "simul_tls_certificate_reloads_total{result=\"failed\"} " << t.reload_failures_total.get() << '\n';
@@ -101,7 +107,7 @@ std::string render_metrics(const stats& st, bool draining, model_kind model) {
   std::ostringstream out;
   const service all[] = {service::echo, service::chat, service::metrics};
   auto per_service = [&](const char* name, const char* type, const char* help, auto field) {
-    family(out, name, type, help);
+    metric_family(out, name, type, help);
     for (auto s : all) out << name << "{service=\"" << to_string(s) << "\"} " << (st.of(s).*field).get() << '\n';
   };
   per_service("simul_connections", "gauge", "Open connections.", &service_stats::connections);
@@ -112,7 +118,7 @@ std::string render_metrics(const stats& st, bool draining, model_kind model) {
   per_service("simul_received_bytes_total", "counter", "Bytes read from clients.", &service_stats::bytes_in_total);
   per_service("simul_sent_bytes_total", "counter", "Bytes written to clients.", &service_stats::bytes_out_total);
 
-  family(out, "simul_disconnects_total", "counter", "Connections closed, by service and reason.");
+  metric_family(out, "simul_disconnects_total", "counter", "Connections closed, by service and reason.");
   for (auto svc : {service::echo, service::chat}) {
     for (std::size_t i = 0; i < disconnect_reason_count; ++i)
       out << "simul_disconnects_total{service=\"" << to_string(svc) << "\",reason=\""
@@ -120,51 +126,54 @@ std::string render_metrics(const stats& st, bool draining, model_kind model) {
           << st.disconnects[static_cast<std::size_t>(svc)][i].get() << '\n';
   }
 
-  auto single = [&](const char* name, const char* type, const char* help, auto v) {
-    family(out, name, type, help);
-    if constexpr (std::is_floating_point_v<decltype(v)>)
-      out << name << ' ' << fmt::format("{:.3f}", v) << '\n';  // seconds: no exponent, ms resolution
-    else
-      out << name << ' ' << static_cast<std::uint64_t>(v) << '\n';
-  };
-  single("simul_accept_errors_total", "counter", "accept() failures (EMFILE, ENFILE, ENOBUFS, ...).",
+  single(out, "simul_accept_errors_total", "counter", "accept() failures (EMFILE, ENFILE, ENOBUFS, ...).",
          st.accept_errors_total.get());
-  single("simul_chat_lines_received_total", "counter", "Chat lines read.", st.lines_in_total.get());
-  single("simul_chat_lines_sent_total", "counter", "Chat lines queued to clients.", st.lines_out_total.get());
-  single("simul_chat_users", "gauge", "Registered chat users.", st.chat_users.get());
-  single("simul_chat_rooms", "gauge", "Chat rooms with members.", st.chat_rooms.get());
-  single("simul_connection_threads", "gauge", "Connection threads (threaded model).", st.threads.get());
-  family(out, "simul_config_reloads_total", "counter", "SIGHUP config reloads, by result.");
+  single(out, "simul_chat_lines_received_total", "counter", "Chat lines read.", st.lines_in_total.get());
+  single(out, "simul_chat_lines_sent_total", "counter", "Chat lines queued to clients.", st.lines_out_total.get());
+  single(out, "simul_chat_users", "gauge", "Registered chat users.", st.chat_users.get());
+  single(out, "simul_chat_rooms", "gauge", "Chat rooms with members.", st.chat_rooms.get());
+  single(out, "simul_connection_threads", "gauge", "Connection threads (threaded model).", st.threads.get());
+  metric_family(out, "simul_config_reloads_total", "counter", "SIGHUP config reloads, by result.");
   out << "simul_config_reloads_total{result=\"applied\"} " << st.reloads_total.get() << '\n';
   out << "simul_config_reloads_total{result=\"failed\"} " << st.reload_failures_total.get() << '\n';
-  single("simul_draining", "gauge", "1 while shutting down.", draining ? 1 : 0);
+  single(out, "simul_draining", "gauge", "1 while shutting down.", draining ? 1 : 0);
   render_tls(out, st.tls);
   if (st.cluster.enabled.load(std::memory_order_relaxed)) {
     const auto& c = st.cluster;
-    single("simul_cluster_up", "gauge", "1 while this node is joined to the chat network.", c.up.get());
-    single("simul_cluster_entries_published_total", "counter", "Entries this node added to the network's log.",
+    single(out, "simul_cluster_up", "gauge", "1 while this node is joined to the chat network.", c.up.get());
+    single(out, "simul_cluster_entries_published_total", "counter", "Entries this node added to the network's log.",
            c.published_total.get());
-    single("simul_cluster_entries_applied_total", "counter", "Log entries applied to this node's mirror.",
+    single(out, "simul_cluster_entries_applied_total", "counter", "Log entries applied to this node's mirror.",
            c.applied_total.get());
-    single("simul_cluster_lines_refused_total", "counter",
+    single(out, "simul_cluster_lines_refused_total", "counter",
            "Chat lines refused because the network was unavailable or its queue full.", c.refused_total.get());
-    single("simul_cluster_resyncs_total", "counter", "Times this node dropped its chat users and joined again.",
+    single(out, "simul_cluster_resyncs_total", "counter", "Times this node dropped its chat users and joined again.",
            c.resyncs_total.get());
-    single("simul_cluster_nodes_declared_down_total", "counter",
+    single(out, "simul_cluster_nodes_declared_down_total", "counter",
            "Nodes this node declared down (no entry for cluster.lease_seconds).", c.declared_down_total.get());
-    single("simul_cluster_queue_bytes", "gauge", "Bytes of commands waiting for Redis.", c.queue_bytes.get());
+    single(out, "simul_cluster_queue_bytes", "gauge", "Bytes of commands waiting for Redis.", c.queue_bytes.get());
   }
-  family(out, "simul_info", "gauge", "Build and model.");
+  metric_family(out, "simul_info", "gauge", "Build and model.");
   out << "simul_info{version=\"" << SIMUL_VERSION << "\",model=\"" << to_string(model) << "\"} 1\n";
+  out << render_process_metrics();
+  return out.str();
+}
+
+void metric_family(std::ostream& out, std::string_view name, std::string_view type, std::string_view help) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+std::string render_process_metrics() {
+  std::ostringstream out;
   const auto p = read_process_info();
-  single("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", p.cpu_seconds);
-  single("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
+  single(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", p.cpu_seconds);
+  single(out, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
          p.start_time_seconds);
-  single("process_max_fds", "gauge", "Maximum number of open file descriptors.", p.max_fds);
-  single("process_open_fds", "gauge", "Number of open file descriptors.", p.open_fds);
-  single("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", p.resident_bytes);
-  single("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", p.virtual_bytes);
-  single("process_threads", "gauge", "OS threads in the process.", p.threads);
+  single(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.", p.max_fds);
+  single(out, "process_open_fds", "gauge", "Number of open file descriptors.", p.open_fds);
+  single(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", p.resident_bytes);
+  single(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", p.virtual_bytes);
+  single(out, "process_threads", "gauge", "OS threads in the process.", p.threads);
   return out.str();
 }
 
@@ -197,25 +206,39 @@ std::string http_reply(std::string_view received, const stats& st, bool draining
   return "HTTP/1.0 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n";
 }
 
-std::string http_response(std::string_view request, const stats& st, bool draining, model_kind model) {
-  auto eol = request.find_first_of("\r\n");
-  auto line = request.substr(0, eol);
+std::string_view http_target(std::string_view request) noexcept {
+  auto line = request.substr(0, request.find_first_of("\r\n"));
   auto sp1 = line.find(' ');
-  auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp1 == std::string_view::npos) return {};
+  auto method = line.substr(0, sp1);
+  if (method != "GET" && method != "HEAD") return {};
+  auto sp2 = line.find(' ', sp1 + 1);
+  auto target = line.substr(sp1 + 1, sp2 == std::string_view::npos ? std::string_view::npos : sp2 - sp1 - 1);
+  return target.substr(0, target.find('?'));
+}
+
+std::string http_response(std::string_view request, const stats& st, bool draining, model_kind model) {
+  const std::string body = http_target(request) == "/metrics" ? render_metrics(st, draining, model) : std::string();
+  if (draining) return http_response(request, http_answers{body, false, "draining\n"});
+  if (!st.cluster.ready()) return http_response(request, http_answers{body, false, "chat network unavailable\n"});
+  return http_response(request, http_answers{body, true});
+}
+
+std::string http_response(std::string_view request, const http_answers& answers) {
+  auto line = request.substr(0, request.find_first_of("\r\n"));
+  auto sp1 = line.find(' ');
   if (sp1 == std::string_view::npos) return response("400 Bad Request", "text/plain", "bad request\n");
   auto method = line.substr(0, sp1);
-  auto target = line.substr(sp1 + 1, sp2 == std::string_view::npos ? std::string_view::npos : sp2 - sp1 - 1);
-  if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
   if (method != "GET" && method != "HEAD") return response("405 Method Not Allowed", "text/plain", "GET only\n");
+  const auto target = http_target(request);
   std::string r;
   if (target == "/metrics")
-    r = response("200 OK", "text/plain; version=0.0.4; charset=utf-8", render_metrics(st, draining, model));
+    r = response("200 OK", "text/plain; version=0.0.4; charset=utf-8", answers.metrics);
   else if (target == "/healthz")
     r = response("200 OK", "text/plain", "ok\n");
   else if (target == "/readyz")
-    r = draining               ? response("503 Service Unavailable", "text/plain", "draining\n")
-        : !st.cluster.ready()  ? response("503 Service Unavailable", "text/plain", "chat network unavailable\n")
-                               : response("200 OK", "text/plain", "ready\n");
+    r = answers.ready ? response("200 OK", "text/plain", "ready\n")
+                      : response("503 Service Unavailable", "text/plain", answers.not_ready);
   else
     r = response("404 Not Found", "text/plain", "not found\n");
   if (method == "HEAD") r.resize(r.find("\r\n\r\n") + 4);

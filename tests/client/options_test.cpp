@@ -106,3 +106,30 @@ TEST_CASE("only --json can write to stdout") {
   CHECK(p.opts->json_path == "-");
   CHECK(parse({"echo", "--json", "-", "--histogram", "-"}).exit_code == 2);
 }
+
+TEST_CASE("--targets lists servers, with the scenario's port by default, and excludes --host and --port") {
+  auto two = parse({"chat", "--targets", "127.0.0.1:7001,localhost"});
+  REQUIRE(two.opts);
+  REQUIRE(two.opts->targets.size() == 2);
+  CHECK(two.opts->targets[0].host == "127.0.0.1");
+  CHECK(two.opts->targets[0].port == 7001);
+  CHECK(two.opts->targets[1].host == "localhost");
+  CHECK(two.opts->targets[1].port == 6667);
+  auto one = parse({"echo", "--host", "10.0.0.1", "--port", "9"});
+  REQUIRE(one.opts);
+  REQUIRE(one.opts->targets.size() == 1);
+  CHECK(one.opts->targets[0].host == "10.0.0.1");
+  CHECK(one.opts->targets[0].port == 9);
+  CHECK(parse({"echo", "--targets", "a:1", "--port", "2"}).exit_code == 2);
+  CHECK(parse({"echo", "--targets", "a:0"}).exit_code == 2);
+  CHECK(parse({"echo", "--targets", "a:1,,b:2"}).exit_code == 2);
+  CHECK(parse({"echo", "--targets", ":5"}).exit_code == 2);
+}
+
+TEST_CASE("--processes is at most one per connection") {
+  auto ok = parse({"idle", "--connections", "3", "--processes", "3"});
+  REQUIRE(ok.opts);
+  CHECK(ok.opts->processes == 3);
+  CHECK(parse({"idle", "--connections", "2", "--processes", "3"}).exit_code == 2);
+  CHECK(parse({"idle", "--processes", "0"}).exit_code == 2);
+}

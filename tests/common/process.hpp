@@ -62,6 +62,9 @@ class started_program {
   started_program& operator=(const started_program&) = delete;
   ~started_program() { wait(); }  // reaps it if a failed REQUIRE left it running
 
+  /// The program's process id while it runs (-1 after wait()).
+  pid_t pid() const noexcept { return pid_; }
+
   /// Waits for the program to exit (once; later calls return the same).
   run_output wait() {
     if (pid_ > 0) {

@@ -13,6 +13,7 @@
 
 #include "server/common/chat_policy.hpp"
 #include "server/common/probe.hpp"
+#include "server/common/reload.hpp"
 
 namespace fs = std::filesystem;
 using namespace simul::server;
@@ -629,4 +630,55 @@ TEST_CASE("config: the cluster keys are checked, and cluster.redis needs the asy
   REQUIRE_FALSE(r.result.exit_now);
   CHECK(r.result.cfg.cluster.redis == "127.0.0.1:6391");
   CHECK_THROWS_AS(run_cli({"--redis", "127.0.0.1:6391", "--model", "threaded"}), config_error);
+}
+
+TEST_CASE("config: workers is 1..256, from the file or --workers") {
+  temp_dir dir;
+  CHECK(run_cli({}).result.cfg.workers == 1);
+  CHECK(run_cli({"--workers", "4", "--no-chat"}).result.cfg.workers == 4);
+  std::string path = dir.write("s.yaml", "workers: 3\nchat:\n  enabled: false\n");
+  CHECK(run_cli({"--config", path}).result.cfg.workers == 3);
+  CHECK_THROWS_WITH_AS(run_cli({"--workers", "0"}), "option --workers: workers: must be between 1 and 256 (got 0)",
+                       config_error);
+  path = dir.write("t.yaml", "workers: 257\n");
+  CHECK_THROWS_WITH_AS(run_cli({"--config", path}), (path + ":1:1: workers: must be between 1 and 256 (got 257)").c_str(),
+                       config_error);
+}
+
+TEST_CASE("config: more than one worker needs the async model, naming workers and model") {
+  CHECK_THROWS_WITH_AS(run_cli({"--workers", "2", "--no-chat", "--model", "threaded"}),
+                       "option --workers: workers: worker processes run the async model only (got workers: 2 with "
+                       "model: threaded); use model: async, or workers: 1",
+                       config_error);
+  temp_dir dir;
+  // Blamed where workers was set; with workers from the file, at its line.
+  std::string path = dir.write("s.yaml", "model: threaded\nworkers: 2\nchat:\n  enabled: false\n");
+  CHECK_THROWS_WITH_AS(run_cli({"--config", path}),
+                       (path + ":2:1: workers: worker processes run the async model only (got workers: 2 with "
+                               "model: threaded); use model: async, or workers: 1")
+                           .c_str(),
+                       config_error);
+  CHECK(run_cli({"--model", "threaded", "--workers", "1"}).result.cfg.workers == 1);
+}
+
+TEST_CASE("config: more than one worker with chat enabled needs cluster.redis, naming both keys") {
+  CHECK_THROWS_WITH_AS(run_cli({"--workers", "3"}),
+                       "option --workers: workers: with chat enabled and no cluster.redis, 3 workers would be 3 "
+                       "separate chat networks; set cluster.redis (one network over Redis), or use workers: 1, or "
+                       "chat.enabled: false (--no-chat)",
+                       config_error);
+  CHECK_FALSE(run_cli({"--workers", "3", "--no-chat"}).result.cfg.chat.enabled);
+  CHECK(run_cli({"--workers", "3", "--redis", "127.0.0.1:6391"}).result.cfg.workers == 3);
+}
+
+TEST_CASE("config: timeouts.worker_scrape_seconds is 100ms..60s and applies on reload") {
+  temp_dir dir;
+  std::string path = dir.write("s.yaml", "timeouts:\n  worker_scrape_seconds: 250ms\n");
+  CHECK(run_cli({"--config", path}).result.cfg.worker_scrape_timeout == std::chrono::milliseconds(250));
+  path = dir.write("t.yaml", "timeouts:\n  worker_scrape_seconds: 61\n");
+  CHECK_THROWS_WITH_AS(run_cli({"--config", path}),
+                       (path + ":2:3: timeouts.worker_scrape_seconds: must be between 100ms and 60s (got 61)").c_str(),
+                       config_error);
+  CHECK(reloadable("timeouts.worker_scrape_seconds"));
+  CHECK_FALSE(reloadable("workers"));
 }

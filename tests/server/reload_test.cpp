@@ -100,6 +100,7 @@ TEST_CASE("a reload takes exactly the run-time keys from the new file and keeps 
       "  sendq_hard_bytes: 2097152\n  sendq_soft_bytes: 1048576\n  sendq_soft_seconds: 5\n  flood_burst: 30\n"
       "  flood_lines_per_second: 5\n  flood_max_backlog_bytes: 4096\n"
       "timeouts:\n  registration_seconds: 20\n  idle_seconds: 100\n  ping_interval_seconds: 60\n  ping_timeout_seconds: 30\n"
+      "  worker_scrape_seconds: 3\n"
       "shutdown:\n  drain_seconds: 3\nthreaded:\n  stack_kib: 128\nlog:\n  level: debug\n  format: json\n"
       "  stats_interval_seconds: 5\n",
       "next.yaml");

@@ -1,0 +1,246 @@
+// simul-server --workers N, as users run it: N worker processes share the echo port, one
+// scrape of the metrics port covers them all, a worker that dies is restarted, and SIGTERM,
+// SIGINT and SIGHUP reach every worker through the supervisor.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include <fstream>
+#include <regex>
+
+#include "tests/server/test_support.hpp"
+
+using namespace simul::test;
+
+namespace {
+
+void write_file(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::trunc) << text; }
+
+// Three workers, echo and metrics on any free port, no chat.
+std::string workers_config(const std::string& extra = "") {
+  return "workers: 3\necho:\n  port: 0\nchat:\n  enabled: false\nmetrics:\n  port: 0\n" + extra;
+}
+
+// The worker pids of the start-up line ("... workers=3 pids=11,12,13").
+std::vector<int> worker_pids(const server_process& p) {
+  static const std::regex pids(R"(workers=\d+ pids=([\d,]+))");
+  std::smatch m;
+  const auto text = p.stderr_text();
+  std::vector<int> out;
+  if (!std::regex_search(text, m, pids)) return out;
+  std::stringstream list(m[1].str());
+  for (std::string pid; std::getline(list, pid, ',');) out.push_back(std::stoi(pid));
+  return out;
+}
+
+std::string worker_sample(const std::string& name, int worker, const std::string& labels = "") {
+  return name + "{worker=\"" + std::to_string(worker) + "\"" + (labels.empty() ? "" : "," + labels) + "}";
+}
+
+// `n` clients that each echo one line; returns how many got their line back.
+int echo_round(std::uint16_t port, int n, std::vector<client>* keep = nullptr) {
+  int ok = 0;
+  std::vector<client> clients;
+  for (int i = 0; i < n; ++i) clients.emplace_back(port);
+  for (int i = 0; i < n; ++i) {
+    const std::string line = "line " + std::to_string(i) + "\n";
+    clients[i].send(line);
+    ok += clients[i].recv_exact(line.size()) == line;
+  }
+  if (keep) *keep = std::move(clients);
+  return ok;
+}
+
+bool alive(int pid) { return ::kill(pid, 0) == 0; }
+
+}  // namespace
+
+TEST_CASE("workers: connections spread over the workers, every one echoes, and one scrape counts each worker") {
+  server_process p({"--config", temp_file(workers_config())});
+  REQUIRE(p.wait_ready());
+  REQUIRE(worker_pids(p).size() == 3);
+  std::vector<client> open;
+  CHECK(echo_round(p.echo_port, 60, &open) == 60);
+  const auto body = http_get(p.metrics_port, "/metrics");
+  double total = 0;
+  int serving = 0;
+  for (int w = 1; w <= 3; ++w) {
+    const double n = metric(body, worker_sample("simul_connections", w, "service=\"echo\""));
+    CHECK(n >= 0);  // each worker is in the scrape
+    total += n;
+    serving += n > 0;
+    CHECK(metric(body, worker_sample("process_resident_memory_bytes", w)) > 0);
+    CHECK(metric(body, worker_sample("simul_worker_scraped", w)) == 1);
+  }
+  CHECK(total == 60);
+  CHECK(serving >= 2);  // the kernel spread them (all 60 on one of 3: odds 3^-59)
+  CHECK(metric(body, "simul_workers") == 3);
+  CHECK(metric(body, "simul_workers_running") == 3);
+  CHECK(metric(body, "process_resident_memory_bytes") > 0);  // the supervisor's own
+  // One family, one HELP line, however many workers report it.
+  CHECK(body.find("# HELP simul_connections ") == body.rfind("# HELP simul_connections "));
+  CHECK(http_get(p.metrics_port, "/readyz").find("200 OK") != std::string::npos);
+  CHECK(http_get(p.metrics_port, "/healthz").find("200 OK") != std::string::npos);
+  p.signal(SIGTERM);
+  CHECK(p.wait() == std::optional<int>(0));
+}
+
+TEST_CASE("workers: a worker killed with SIGKILL is restarted and counted while the others keep serving") {
+  server_process p({"--config", temp_file(workers_config())});
+  REQUIRE(p.wait_ready());
+  const auto pids = worker_pids(p);
+  REQUIRE(pids.size() == 3);
+  REQUIRE(::kill(pids[1], SIGKILL) == 0);
+  // Once it is reaped its listener is gone (connections still in its accept queue were reset):
+  // new ones go to the others, or to worker 2 again.
+  const std::string death = "worker 2 (pid " + std::to_string(pids[1]) + ") killed by signal 9 (SIGKILL)";
+  REQUIRE(eventually([&] { return p.stderr_text().find(death) != std::string::npos; }));
+  CHECK(echo_round(p.echo_port, 30) == 30);
+  REQUIRE(eventually([&] {
+    const auto body = http_get(p.metrics_port, "/metrics");
+    return metric(body, worker_sample("simul_worker_restarts_total", 2)) == 1 &&
+           metric(body, "simul_workers_running") == 3;
+  }));
+  CHECK(p.stderr_text().find("worker 2 running again") != std::string::npos);
+  const auto body = http_get(p.metrics_port, "/metrics");
+  CHECK(metric(body, worker_sample("simul_worker_restarts_total", 1)) == 0);
+  CHECK(metric(body, worker_sample("simul_worker_restarts_total", 3)) == 0);
+  CHECK(echo_round(p.echo_port, 30) == 30);
+  p.signal(SIGTERM);
+  CHECK(p.wait() == std::optional<int>(0));
+}
+
+TEST_CASE("workers: SIGTERM drains every worker, closes their clients and exits 0") {
+  server_process p({"--config", temp_file(workers_config())});
+  REQUIRE(p.wait_ready());
+  const auto pids = worker_pids(p);
+  REQUIRE(pids.size() == 3);
+  std::vector<client> open;
+  REQUIRE(echo_round(p.echo_port, 30, &open) == 30);
+  p.signal(SIGTERM);
+  CHECK(p.wait() == std::optional<int>(0));
+  for (auto& c : open) CHECK(c.wait_closed(2s));
+  for (int pid : pids) CHECK_FALSE(alive(pid));
+  const auto log = p.stderr_text();
+  for (int w = 1; w <= 3; ++w)
+    CHECK(log.find("[worker " + std::to_string(w) + "] drain complete") != std::string::npos);
+  CHECK(log.find("every worker has exited") != std::string::npos);
+}
+
+TEST_CASE("workers: /readyz is 503 while the workers drain, and a second signal exits at once") {
+  server_process p({"--config", temp_file(workers_config())});
+  REQUIRE(p.wait_ready());
+  std::vector<client> open;
+  REQUIRE(echo_round(p.echo_port, 6, &open) == 6);
+  for (auto& c : open) c.fill(std::string(65536, 'q'));  // blocked writes keep their workers draining
+  p.signal(SIGTERM);
+  REQUIRE(eventually([&] { return p.stderr_text().find("draining") != std::string::npos; }));
+  const auto ready = http_get(p.metrics_port, "/readyz");
+  CHECK(ready.find("503") != std::string::npos);
+  CHECK(ready.find("draining") != std::string::npos);
+  p.signal(SIGINT);
+  CHECK(p.wait(5s) == std::optional<int>(1));
+}
+
+TEST_CASE("workers: SIGHUP reaches every worker; an invalid file keeps them all running") {
+  const auto path = temp_file(workers_config());
+  server_process p({"--config", path});
+  REQUIRE(p.wait_ready());
+  // Idle echo clients now close after 100 ms, in whichever worker they land.
+  write_file(path, workers_config("timeouts:\n  idle_seconds: 100ms\n"));
+  p.signal(SIGHUP);
+  REQUIRE(eventually([&] {
+    const auto body = http_get(p.metrics_port, "/metrics");
+    for (int w = 1; w <= 3; ++w)
+      if (metric(body, worker_sample("simul_config_reloads_total", w, "result=\"applied\"")) != 1) return false;
+    return metric(body, "simul_config_reloads_total{result=\"applied\"}") == 1;
+  }));
+  std::vector<client> idle;
+  REQUIRE(echo_round(p.echo_port, 30, &idle) == 30);
+  for (auto& c : idle) CHECK(c.wait_closed(5s));
+  CHECK(p.stderr_text().find("reload: timeouts.idle_seconds: 300 -> 100ms") != std::string::npos);
+
+  write_file(path, workers_config("limits:\n  max_connections: -1\n"));
+  p.signal(SIGHUP);
+  REQUIRE(eventually([&] { return scrape(p.metrics_port, "simul_config_reloads_total{result=\"failed\"}") == 1; }));
+  CHECK(p.stderr_text().find("limits.max_connections") != std::string::npos);
+  const auto body = http_get(p.metrics_port, "/metrics");
+  CHECK(metric(body, "simul_workers_running") == 3);
+  for (int w = 1; w <= 3; ++w)  // the workers were not told: no failed reload of their own
+    CHECK(metric(body, worker_sample("simul_config_reloads_total", w, "result=\"failed\"")) == 0);
+  CHECK(echo_round(p.echo_port, 10) == 10);
+  p.signal(SIGTERM);
+  CHECK(p.wait() == std::optional<int>(0));
+}
+
+TEST_CASE("workers: a worker that does not answer in time is left out of the scrape, visibly") {
+  server_process p({"--config", temp_file(workers_config("timeouts:\n  worker_scrape_seconds: 200ms\n"))});
+  REQUIRE(p.wait_ready());
+  const auto pids = worker_pids(p);
+  REQUIRE(pids.size() == 3);
+  REQUIRE(::kill(pids[0], SIGSTOP) == 0);
+  const auto body = http_get(p.metrics_port, "/metrics");
+  ::kill(pids[0], SIGCONT);
+  CHECK(metric(body, worker_sample("simul_worker_scraped", 1)) == 0);
+  CHECK(metric(body, worker_sample("simul_worker_scrape_failures_total", 1)) == 1);
+  CHECK(metric(body, worker_sample("simul_connections", 1, "service=\"echo\"")) == -1);
+  for (int w = 2; w <= 3; ++w) {
+    CHECK(metric(body, worker_sample("simul_worker_scraped", w)) == 1);
+    CHECK(metric(body, worker_sample("simul_connections", w, "service=\"echo\"")) == 0);
+  }
+  p.signal(SIGTERM);
+  CHECK(p.wait() == std::optional<int>(0));
+}
+
+TEST_CASE("workers: a port in use stops the start with exit 2, naming the listener") {
+  running_server holder(test_config(model_kind::async));
+  const auto port = std::to_string(holder.echo_port());
+  server_process p({"--workers", "2", "--no-chat", "--echo-port", port, "--metrics-port", "0"});
+  CHECK(p.wait() == std::optional<int>(2));
+  CHECK(p.stderr_text().find("error: echo listener 127.0.0.1:" + port + ": address already in use") !=
+        std::string::npos);
+}
+
+TEST_CASE("workers: a second server with workers cannot share the first one's port") {
+  server_process first({"--config", temp_file(workers_config())});
+  REQUIRE(first.wait_ready());
+  const auto port = std::to_string(first.echo_port);
+  server_process second({"--workers", "2", "--no-chat", "--echo-port", port, "--metrics-port", "0"});
+  CHECK(second.wait() == std::optional<int>(2));
+  CHECK(second.stderr_text().find("error: echo listener 127.0.0.1:" + port + ": address already in use") !=
+        std::string::npos);
+  first.signal(SIGTERM);
+  CHECK(first.wait() == std::optional<int>(0));
+}
+
+TEST_CASE("workers: each worker's JSON log lines carry its index") {
+  server_process p({"--config", temp_file(workers_config()), "--log-format", "json"});
+  REQUIRE(p.wait_ready());
+  p.signal(SIGTERM);
+  REQUIRE(p.wait() == std::optional<int>(0));
+  const auto log = p.stderr_text();
+  for (int w = 1; w <= 3; ++w) CHECK(log.find("\"worker\":" + std::to_string(w) + ",\"msg\":\"drain complete") != std::string::npos);
+  CHECK(log.find("\"msg\":\"supervisor: every worker has exited; done\"") != std::string::npos);
+}
+
+TEST_CASE("workers: a worker that dies again soon is restarted after twice the wait") {
+  server_process p({"--config", temp_file(workers_config())});
+  REQUIRE(p.wait_ready());
+  const auto pids = worker_pids(p);
+  REQUIRE(pids.size() == 3);
+  REQUIRE(::kill(pids[2], SIGKILL) == 0);
+  static const std::regex again(R"(worker 3 running again \(pid (\d+)\))");
+  std::smatch m;
+  std::string log;
+  REQUIRE(eventually([&] {
+    log = p.stderr_text();
+    return std::regex_search(log, m, again);
+  }));
+  CHECK(log.find("restarting it in 100ms (restart 1)") != std::string::npos);
+  REQUIRE(::kill(std::stoi(m[1].str()), SIGKILL) == 0);
+  REQUIRE(eventually([&] { return p.stderr_text().find("restarting it in 200ms (restart 2)") != std::string::npos; }));
+  REQUIRE(eventually([&] { return scrape(p.metrics_port, "simul_workers_running") == 3; }));
+  CHECK(scrape(p.metrics_port, worker_sample("simul_worker_restarts_total", 3)) == 2);
+  p.signal(SIGTERM);
+  CHECK(p.wait() == std::optional<int>(0));
+}
