@@ -53,11 +53,7 @@ class writer {
     out_.append(v);
   }
   void raw(std::string_view v) { out_.append(v); }
-  std::string finish() {
-    std::uint64_t h = fnv1a(out_);
-    for (std::size_t i = 0; i < checksum_bytes; ++i, h >>= 8) out_.push_back(static_cast<char>(h & 0xff));
-    return std::move(out_);
-  }
+  std::string finish() { return seal_snapshot(std::move(out_)); }
 
  private:
   std::string out_;
@@ -116,6 +112,12 @@ class reader {
 };
 
 }  // namespace
+
+std::string seal_snapshot(std::string body) {
+  std::uint64_t h = fnv1a(body);
+  for (std::size_t i = 0; i < checksum_bytes; ++i, h >>= 8) body.push_back(static_cast<char>(h & 0xff));
+  return body;
+}
 
 std::string chat_state::save() const {
   writer w;

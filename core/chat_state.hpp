@@ -96,6 +96,10 @@ struct chat_past {
   std::int64_t until = 0;  // when it stopped being used
 };
 
+/// Appends a snapshot's checksum to its body (chat_state::save() ends with it; tests and the
+/// fuzz target use it to craft snapshots that reach the parser).
+std::string seal_snapshot(std::string body);
+
 class chat_state {
  public:
   /// Adds a connection. The caller removes a stale client with the same id first.

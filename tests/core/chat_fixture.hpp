@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -108,6 +109,30 @@ struct room_of_three : chat_fixture {
     clear_all();
   }
 };
+
+/// A deterministic pseudo-random sequence (xorshift64) for the random sessions.
+struct xorshift {
+  std::uint64_t x;
+  std::uint64_t operator()() {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  }
+};
+
+/// A random session's command template with each whole-word placeholder filled in: R by one of
+/// `rooms`, N by one of `nicks` ("KICK R N,N :x" → "KICK #a n2,ghost :x").
+inline std::string fill_placeholders(std::string line, std::span<const char* const> rooms,
+                                     std::span<const char* const> nicks, xorshift& next) {
+  for (auto pos = line.find_first_of("RN"); pos != std::string::npos; pos = line.find_first_of("RN", pos + 1)) {
+    if (pos > 0 && line[pos - 1] != ' ' && line[pos - 1] != ',') continue;  // only whole-word placeholders
+    if (pos + 1 < line.size() && line[pos + 1] != ' ' && line[pos + 1] != ',' && line[pos + 1] != '!') continue;
+    const std::string value = line[pos] == 'R' ? rooms[next() % rooms.size()] : nicks[next() % nicks.size()];
+    line.replace(pos, 1, value);
+  }
+  return line;
+}
 
 }  // namespace simul::core::test
 

@@ -20,13 +20,7 @@ TEST_CASE("random commands from six clients keep the hub consistent, and it empt
                            "*"});
   chat_fixture f(cfg);
   for (client_id id = 1; id <= 6; ++id) f.join_server(id, "n" + std::to_string(id));
-  std::uint64_t x = 0x9E3779B97F4A7C15ull;  // xorshift: deterministic
-  auto next = [&x] {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  };
+  xorshift next{0x9E3779B97F4A7C15ull};  // deterministic
   const char* nicks[] = {"n1", "n2", "n3", "n4", "n5", "n6", "ghost"};
   const char* rooms[] = {"#a", "#b", "#a,#b", "#c", "#none"};
   const char* commands[] = {
@@ -43,13 +37,7 @@ TEST_CASE("random commands from six clients keep the hub consistent, and it empt
       f.join_server(who, "r" + std::to_string(i));
       continue;
     }
-    std::string line = commands[next() % std::size(commands)];
-    for (auto pos = line.find_first_of("RN"); pos != std::string::npos; pos = line.find_first_of("RN", pos + 1)) {
-      if (pos > 0 && line[pos - 1] != ' ' && line[pos - 1] != ',') continue;  // only whole-word placeholders
-      if (pos + 1 < line.size() && line[pos + 1] != ' ' && line[pos + 1] != ',' && line[pos + 1] != '!') continue;
-      const std::string value = line[pos] == 'R' ? rooms[next() % std::size(rooms)] : nicks[next() % std::size(nicks)];
-      line.replace(pos, 1, value);
-    }
+    const std::string line = fill_placeholders(commands[next() % std::size(commands)], rooms, nicks, next);
     auto out = f.send(who, line);
     for (auto id : out.close_others) CHECK(f.hub.nick(id).empty());
     REQUIRE(f.hub.users() <= 6);

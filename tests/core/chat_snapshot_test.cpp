@@ -10,6 +10,7 @@
 
 #include "chat_fixture.hpp"
 #include "core/chat_hub.hpp"
+#include "core/chat_state.hpp"
 
 using namespace simul::core;
 using namespace simul::core::test;
@@ -85,21 +86,6 @@ std::string refusal(chat_hub& hub, std::string_view snapshot) {
   return r.reason;
 }
 
-std::uint64_t fnv1a(std::string_view s) {  // the snapshot's checksum (core/chat_snapshot.cpp)
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char ch : s) {
-    h ^= ch;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
-std::string with_checksum(std::string body) {
-  std::uint64_t h = fnv1a(body);
-  for (int i = 0; i < 8; ++i, h >>= 8) body.push_back(static_cast<char>(h & 0xff));
-  return body;
-}
-
 }  // namespace
 
 TEST_CASE("a snapshot of a rich hub loads into another hub that then answers alike") {
@@ -140,13 +126,7 @@ TEST_CASE("a snapshot of a rich hub loads into another hub that then answers ali
 
 TEST_CASE("random sessions: a hub loaded mid-session goes on exactly like the original") {
   const auto cfg = snapshot_config();
-  std::uint64_t x = 0x2545F4914F6CDD1Dull;  // xorshift: deterministic
-  auto next = [&x] {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  };
+  xorshift next{0x2545F4914F6CDD1Dull};  // deterministic
   constexpr client_id clients = 16;
   const char* nicks[] = {"n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "N1", "ghost"};
   const char* rooms[] = {"#a", "#b", "#A,#c", "#c", "#d", "#none"};
@@ -169,7 +149,7 @@ TEST_CASE("random sessions: a hub loaded mid-session goes on exactly like the or
   };
   std::int64_t now = 1700000000;
   std::vector<bool> connected(clients + 1, false);
-  auto make_step = [&](int i) -> step {
+  auto make_step = [&]() -> step {
     now += static_cast<std::int64_t>(next() % 3);
     const client_id who = 1 + next() % clients;
     if (!connected[who]) {
@@ -187,19 +167,10 @@ TEST_CASE("random sessions: a hub loaded mid-session goes on exactly like the or
     }
     if (roll < 12) {  // registration lines, so many clients are users and some stay half-way
       const char* reg[] = {"NICK N", "USER u 0 * :Real name", "NICK N"};
-      std::string line = reg[next() % 3];
-      if (auto p = line.find(" N"); p != std::string::npos) line.replace(p + 1, 1, nicks[next() % std::size(nicks)]);
-      return {'l', who, line, now};
+      return {'l', who, fill_placeholders(reg[next() % 3], rooms, nicks, next), now};
     }
-    std::string line = commands[next() % std::size(commands)];
-    for (auto pos = line.find_first_of("RN"); pos != std::string::npos; pos = line.find_first_of("RN", pos + 1)) {
-      if (pos > 0 && line[pos - 1] != ' ' && line[pos - 1] != ',') continue;
-      if (pos + 1 < line.size() && line[pos + 1] != ' ' && line[pos + 1] != ',' && line[pos + 1] != '!') continue;
-      const std::string value = line[pos] == 'R' ? rooms[next() % std::size(rooms)] : nicks[next() % std::size(nicks)];
-      line.replace(pos, 1, value);
-    }
+    const std::string line = fill_placeholders(commands[next() % std::size(commands)], rooms, nicks, next);
     if (line == "QUIT :q") connected[who] = false;
-    (void)i;
     return {'l', who, line, now};
   };
   auto apply = [](chat_hub& hub, const step& s) {
@@ -222,7 +193,7 @@ TEST_CASE("random sessions: a hub loaded mid-session goes on exactly like the or
   for (int round = 0; round < 6; ++round) {
     CAPTURE(round);
     for (int i = 0; i < 700; ++i) {
-      const step s = make_step(i);
+      const step s = make_step();
       apply(a, s);
       if (s.kind == 'l' && a.nick(s.id).empty()) connected[s.id] = false;  // KILLed by someone else, or QUIT
       for (client_id id = 1; id <= clients; ++id) {
@@ -236,7 +207,7 @@ TEST_CASE("random sessions: a hub loaded mid-session goes on exactly like the or
     REQUIRE_MESSAGE(r.ok, r.reason);
     REQUIRE(b.save() == snap);
     for (int i = 0; i < 700; ++i) {
-      const step s = make_step(i);
+      const step s = make_step();
       const std::string out_a = apply(a, s);
       const std::string out_b = apply(b, s);
       CAPTURE(s.text);
@@ -285,7 +256,7 @@ TEST_CASE("truncated, corrupted or foreign snapshots are refused and the hub is 
   SUBCASE("another version") {
     std::string body = snap.substr(0, snap.size() - 8);
     body[8] = 2;  // the version follows the magic
-    CHECK(refusal(b.hub, with_checksum(body)) == "unsupported version 2");
+    CHECK(refusal(b.hub, seal_snapshot(body)) == "unsupported version 2");
   }
   SUBCASE("well-formed but inconsistent: a member that is not a client") {
     chat_fixture c(snapshot_config());
@@ -297,14 +268,14 @@ TEST_CASE("truncated, corrupted or foreign snapshots are refused and the hub is 
     const auto at = body.rfind(tail);
     REQUIRE(at != std::string::npos);
     body[at + 1] = 2;
-    CHECK(refusal(b.hub, with_checksum(body)).find("bad member") != std::string::npos);
+    CHECK(refusal(b.hub, seal_snapshot(body)).find("bad member") != std::string::npos);
   }
   SUBCASE("well-formed but inconsistent: a huge count") {
     std::string body = "SIMULHUB";
     body += '\x01';                                           // version
     body += std::string("\x00\x01", 2);                       // max users, next serial
     body += std::string("\xff\xff\xff\xff\x0f", 5);           // clients: 2^32-1
-    CHECK(refusal(b.hub, with_checksum(body)) == "bad count");
+    CHECK(refusal(b.hub, seal_snapshot(body)) == "bad count");
   }
   CHECK(b.hub.save() == before);
   CHECK(b.hub.nick(9) == "zed");

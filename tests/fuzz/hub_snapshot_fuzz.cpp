@@ -12,22 +12,12 @@
 #include <string_view>
 
 #include "core/chat_hub.hpp"
+#include "core/chat_state.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
 
 using namespace simul::core;
-
-std::string with_checksum(std::string_view body) {  // FNV-1a 64, as core/chat_snapshot.cpp
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char ch : body) {
-    h ^= ch;
-    h *= 0x100000001b3ull;
-  }
-  std::string out(body);
-  for (int i = 0; i < 8; ++i, h >>= 8) out.push_back(static_cast<char>(h & 0xff));
-  return out;
-}
 
 hub_config config() {
   hub_config c;
@@ -82,6 +72,6 @@ void try_load(std::string_view snapshot) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view in(reinterpret_cast<const char*>(data), size);
   try_load(in);
-  try_load(with_checksum(in));
+  try_load(seal_snapshot(std::string(in)));
   return 0;
 }
