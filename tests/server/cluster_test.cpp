@@ -60,18 +60,29 @@ std::pair<client, client> room_across(std::uint16_t alice_port, std::uint16_t vi
   return {std::move(alice), std::move(vic)};
 }
 
+// A Redis with two joined nodes on it, alice on one and bob on the other.
+struct two_nodes {
+  redis_server redis;
+  std::unique_ptr<running_server> a, b;
+  client alice, bob;
+
+  two_nodes() {
+    REQUIRE(redis.ok());
+    a = std::make_unique<running_server>(node_config(redis, "node-a"));
+    b = std::make_unique<running_server>(node_config(redis, "node-b"));
+    wait_joined(a->metrics_port());
+    wait_joined(b->metrics_port());
+    alice = irc(a->chat_port(), "alice");
+    bob = irc(b->chat_port(), "bob");
+  }
+};
+
 }  // namespace
 
 TEST_CASE("cluster: rooms, private messages, nicks, queries and membership cross nodes") {
-  redis_server redis;
-  REQUIRE(redis.ok());
-  running_server a(node_config(redis, "node-a"));
-  running_server b(node_config(redis, "node-b"));
-  wait_joined(a.metrics_port());
-  wait_joined(b.metrics_port());
-
-  auto alice = irc(a.chat_port(), "alice");
-  auto bob = irc(b.chat_port(), "bob");
+  two_nodes net;
+  running_server &a = *net.a, &b = *net.b;
+  client &alice = net.alice, &bob = net.bob;
 
   // Nicks are unique network-wide.
   client dup(b.chat_port());
@@ -318,14 +329,10 @@ TEST_CASE("cluster: a node stalled past the lease is split off; back, it tells i
 }
 
 TEST_CASE("cluster: a dropped Redis connection: the node reconnects and resumes, its users stay") {
-  redis_server redis;
-  REQUIRE(redis.ok());
-  running_server a(node_config(redis, "node-a"));
-  running_server b(node_config(redis, "node-b"));
-  wait_joined(a.metrics_port());
-  wait_joined(b.metrics_port());
-  auto alice = irc(a.chat_port(), "alice");
-  auto bob = irc(b.chat_port(), "bob");
+  two_nodes net;
+  running_server &a = *net.a, &b = *net.b;
+  client &alice = net.alice, &bob = net.bob;
+  auto& redis = net.redis;
 
   // Redis drops every client connection (both nodes' two each); the log stays.
   CHECK(redis.query("CLIENT KILL TYPE normal\r\n").starts_with(":"));
