@@ -211,18 +211,7 @@ void chat_hub::context::parse_error(std::error_code ec, std::string_view line) {
   if (ec == errc::bad_command) {
     if (!c_->registered) return reply(num::err_notregistered);
     // Echo the offending token (clipped): skip tags and prefix the way the parser does.
-    std::string_view rest = line;
-    auto word = [&rest]() {
-      auto start = rest.find_first_not_of(' ');
-      if (start == std::string_view::npos) return std::string_view{};
-      rest.remove_prefix(start);
-      auto w = rest.substr(0, rest.find(' '));
-      rest.remove_prefix(w.size());
-      return w;
-    };
-    auto w = word();
-    if (!w.empty() && w.front() == '@') w = word();
-    if (!w.empty() && w.front() == ':') w = word();
+    auto w = command_word(line);
     return reply(num::err_unknowncommand, {w.empty() ? std::string_view("*") : clip(w, 32)});
   }
   // forbidden_byte, bad_prefix, too_many_params: 400 ERR_UNKNOWNERROR (modern IRC numerics).

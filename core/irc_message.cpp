@@ -36,6 +36,21 @@ void append_clean(std::string& out, std::string_view s) {
 
 }  // namespace
 
+std::string_view command_word(std::string_view line) noexcept {
+  auto word = [&line]() {
+    auto start = line.find_first_not_of(' ');
+    if (start == std::string_view::npos) return std::string_view{};
+    line.remove_prefix(start);
+    auto w = line.substr(0, line.find(' '));
+    line.remove_prefix(w.size());
+    return w;
+  };
+  auto w = word();
+  if (!w.empty() && w.front() == '@') w = word();
+  if (!w.empty() && w.front() == ':') w = word();
+  return w;
+}
+
 std::error_code parse_message(std::string_view line, irc_message& out) {
   out.prefix = {};
   out.command.clear();

@@ -47,6 +47,11 @@ struct irc_message {
 /// Spaces between parameters may repeat (lenient, as most servers are).
 std::error_code parse_message(std::string_view line, irc_message& out);
 
+/// The command word of a line as written (not upper-cased, not checked): the first word after
+/// the tags ("@...") and the prefix (":..."); "" when there is none. For a quick look at a line
+/// without parsing it; parse_message() is the authority.
+std::string_view command_word(std::string_view line) noexcept;
+
 struct format_options {
   std::size_t max_bytes = 512;   // whole line including CRLF; longer lines are truncated
   bool force_trailing = false;   // write the last parameter with ':' even when not needed

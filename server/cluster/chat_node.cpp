@@ -66,21 +66,7 @@ bool parse_number(std::string_view s, T& out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-// The command word of a client line, tags and prefix skipped.
-std::string_view command_of(std::string_view line) {
-  auto word = [&line]() {
-    auto start = line.find_first_not_of(' ');
-    if (start == std::string_view::npos) return std::string_view{};
-    line.remove_prefix(start);
-    auto w = line.substr(0, line.find(' '));
-    line.remove_prefix(w.size());
-    return w;
-  };
-  auto w = word();
-  if (!w.empty() && w.front() == '@') w = word();
-  if (!w.empty() && w.front() == ':') w = word();
-  return w;
-}
+using core::command_word;
 
 bool same_word(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -219,7 +205,7 @@ bool chat_node::connect(core::client_id id, std::string_view host) {
 bool chat_node::line(core::client_id id, std::string_view line, bool too_long) {
   if (node_ == 0 || node_of(id) != node_) return false;
   if (!joined()) {
-    if (too_long || !local_while_down(command_of(line))) return false;
+    if (too_long || !local_while_down(command_word(line))) return false;
     apply(id, hub_->on_line(id, line));  // PING and PONG change nothing
     return true;
   }
@@ -414,6 +400,7 @@ void chat_node::resume() {
 
 void chat_node::become_joined() {
   set_phase(phase::joined);
+  stats_.cluster.joins_total.add();
   const auto now = steady::now();
   for (auto& [n, p] : peers_) p = {now, {}, p.name};  // leases count from now: Redis was away for all
   for (auto it = unsent_quits_.begin(); it != unsent_quits_.end();) {
@@ -525,7 +512,7 @@ void chat_node::apply_entry(std::string_view id, const redisReply& fields) {
       if (!remote) local_.insert(client);
       break;
     case k_line:
-      if (!owned || (remote && read_only(command_of(data)))) break;
+      if (!owned || (remote && read_only(command_word(data)))) break;
       if (!remote && local_.count(client) == 0) return lost_client(client);
       apply(client, hub_->on_line(client, data));
       break;

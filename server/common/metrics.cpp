@@ -147,6 +147,8 @@ std::string render_metrics(const stats& st, bool draining, model_kind model) {
            c.applied_total.get());
     single(out, "simul_cluster_lines_refused_total", "counter",
            "Chat lines refused because the network was unavailable or its queue full.", c.refused_total.get());
+    single(out, "simul_cluster_joins_total", "counter",
+           "Times this node joined the network, or resumed after a lost Redis connection.", c.joins_total.get());
     single(out, "simul_cluster_resyncs_total", "counter", "Times this node dropped its chat users and joined again.",
            c.resyncs_total.get());
     single(out, "simul_cluster_nodes_declared_down_total", "counter",

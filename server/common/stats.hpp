@@ -70,6 +70,7 @@ struct cluster_stats {
   counter published_total;     // log entries this node added
   counter applied_total;       // log entries applied to this node's mirror of the network
   counter refused_total;       // client lines refused: network unavailable or its queue full
+  counter joins_total;         // times this node joined, or resumed after a lost Redis connection
   counter resyncs_total;       // times this node dropped its users and joined again
   counter declared_down_total; // other nodes this node declared down (lease expired)
   counter queue_bytes;         // gauge: bytes of commands waiting for Redis (cluster.max_queue_bytes)

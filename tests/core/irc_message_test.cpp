@@ -197,3 +197,11 @@ TEST_CASE("ascii_lower maps only A-Z") {
   CHECK(ascii_lower("NiCK[]\\~") == "nick[]\\~");
   CHECK(ascii_lower("\xc3\x89") == "\xc3\x89");
 }
+
+TEST_CASE("command_word finds the command as written, after tags and prefix") {
+  CHECK(command_word("PRIVMSG #a :hi") == "PRIVMSG");
+  CHECK(command_word("@t=1 :nick!u@h ping :x") == "ping");
+  CHECK(command_word("  WHO  #a") == "WHO");
+  CHECK(command_word(":prefix-only").empty());
+  CHECK(command_word("   ").empty());
+}

@@ -9,19 +9,6 @@ using namespace simul::test;
 
 namespace {
 
-// Registers a nick and waits for the end of the welcome burst (376 or 422).
-client irc(std::uint16_t port, const std::string& nick) {
-  client c(port);
-  c.send("NICK " + nick + "\r\nUSER " + nick + " 0 * :" + nick + "\r\n");
-  REQUIRE(c.wait_for(" 422 ").has_value());
-  return c;
-}
-
-void join(client& c, const std::string& room) {
-  c.send("JOIN " + room + "\r\n");
-  REQUIRE(c.wait_for(" 366 ").has_value());
-}
-
 // Sends a PING and collects every line received before its PONG: proves nothing else arrived.
 std::vector<std::string> lines_until_pong(client& c, const std::string& token) {
   c.send("PING :" + token + "\r\n");

@@ -38,33 +38,51 @@ bool ready(std::uint16_t metrics_port) {
 // Waits until the node has joined the network (/readyz 200).
 void wait_joined(std::uint16_t metrics_port) { REQUIRE(eventually([&] { return ready(metrics_port); })); }
 
-// Registers a nick and waits for the end of the welcome burst (422: no MOTD).
-client irc(std::uint16_t port, const std::string& nick) {
-  client c(port);
-  c.send("NICK " + nick + "\r\nUSER " + nick + " 0 * :" + nick + "\r\n");
-  REQUIRE(c.wait_for(" 422 ").has_value());
-  return c;
-}
-
-void join(client& c, const std::string& room) {
-  c.send("JOIN " + room + "\r\n");
-  REQUIRE(c.wait_for(" 366 ").has_value());
-}
-
 std::string got(client& c, std::string_view needle) { return c.wait_for(needle).value_or("(nothing)"); }
+
+// A node as a process (to kill or stop), lease 5 s, joined.
+std::unique_ptr<server_process> node_process(const redis_server& redis, const std::string& name) {
+  auto p = std::make_unique<server_process>(std::vector<std::string>{
+      "--echo-port", "0", "--chat-port", "0", "--metrics-port", "0", "--redis", redis.address(), "--config",
+      temp_file("cluster:\n  lease_seconds: 5s\n  node: " + name + "\n")});
+  REQUIRE(p->wait_ready());
+  wait_joined(p->metrics_port);
+  return p;
+}
+
+// alice on one node and vic on another, both in #r.
+std::pair<client, client> room_across(std::uint16_t alice_port, std::uint16_t vic_port) {
+  auto alice = irc(alice_port, "alice");
+  auto vic = irc(vic_port, "vic");
+  join(alice, "#r");
+  join(vic, "#r");
+  CHECK(got(alice, " JOIN ").find(":vic!") == 0);
+  return {std::move(alice), std::move(vic)};
+}
+
+// A Redis with two joined nodes on it, alice on one and bob on the other.
+struct two_nodes {
+  redis_server redis;
+  std::unique_ptr<running_server> a, b;
+  client alice, bob;
+
+  two_nodes() {
+    REQUIRE(redis.ok());
+    a = std::make_unique<running_server>(node_config(redis, "node-a"));
+    b = std::make_unique<running_server>(node_config(redis, "node-b"));
+    wait_joined(a->metrics_port());
+    wait_joined(b->metrics_port());
+    alice = irc(a->chat_port(), "alice");
+    bob = irc(b->chat_port(), "bob");
+  }
+};
 
 }  // namespace
 
 TEST_CASE("cluster: rooms, private messages, nicks, queries and membership cross nodes") {
-  redis_server redis;
-  REQUIRE(redis.ok());
-  running_server a(node_config(redis, "node-a"));
-  running_server b(node_config(redis, "node-b"));
-  wait_joined(a.metrics_port());
-  wait_joined(b.metrics_port());
-
-  auto alice = irc(a.chat_port(), "alice");
-  auto bob = irc(b.chat_port(), "bob");
+  two_nodes net;
+  running_server &a = *net.a, &b = *net.b;
+  client &alice = net.alice, &bob = net.bob;
 
   // Nicks are unique network-wide.
   client dup(b.chat_port());
@@ -185,19 +203,10 @@ TEST_CASE("cluster: a node killed with SIGKILL: its users QUIT on the others wit
   REQUIRE(redis.ok());
   running_server a(node_config(redis, "survivor", 1s));
   wait_joined(a.metrics_port());
-  auto cfg_path = temp_file("cluster:\n  lease_seconds: 5s\n  node: victim-node\n");
-  server_process victim({"--config", cfg_path, "--echo-port", "0", "--chat-port", "0", "--metrics-port", "0",
-                         "--redis", redis.address()});
-  REQUIRE(victim.wait_ready());
-  wait_joined(victim.metrics_port);
+  auto victim = node_process(redis, "victim-node");
+  auto [alice, vic] = room_across(a.chat_port(), victim->chat_port);
 
-  auto alice = irc(a.chat_port(), "alice");
-  auto vic = irc(victim.chat_port, "vic");
-  join(alice, "#r");
-  join(vic, "#r");
-  CHECK(got(alice, " JOIN ").find(":vic!") == 0);
-
-  victim.signal(SIGKILL);
+  victim->signal(SIGKILL);
   CHECK(got(alice, " QUIT ") == ":vic!vic@127.0.0.1 QUIT :simul.local victim-node");
   CHECK(scrape(a.metrics_port(), "simul_cluster_nodes_declared_down_total") >= 1);
   // The nick is free again.
@@ -286,10 +295,8 @@ TEST_CASE("cluster: a node joining after a snapshot starts from it and reads the
   alice.send("TOPIC #snap :after the snapshot\r\n");
   CHECK(got(alice, " TOPIC ").find("after the snapshot") != std::string::npos);
 
-  server_process late({"--echo-port", "0", "--chat-port", "0", "--metrics-port", "0", "--redis", redis.address(),
-                       "--config", temp_file("cluster:\n  lease_seconds: 5s\n  node: late\n")});
-  REQUIRE(late.wait_ready());
-  wait_joined(late.metrics_port);
+  auto node = node_process(redis, "late");
+  auto& late = *node;
   // It loaded the snapshot (alice was in it), not the log from its start.
   CHECK(late.stderr_text().find("joins chat network simul from entry 0-0") == std::string::npos);
   CHECK(late.stderr_text().find("(1 users)") != std::string::npos);
@@ -304,15 +311,9 @@ TEST_CASE("cluster: a node stalled past the lease is split off; back, it tells i
   REQUIRE(redis.ok());
   running_server a(node_config(redis, "survivor", 1s));
   wait_joined(a.metrics_port());
-  server_process stalled({"--echo-port", "0", "--chat-port", "0", "--metrics-port", "0", "--redis", redis.address(),
-                          "--config", temp_file("cluster:\n  lease_seconds: 5s\n  node: stalled-node\n")});
-  REQUIRE(stalled.wait_ready());
-  wait_joined(stalled.metrics_port);
-  auto alice = irc(a.chat_port(), "alice");
-  auto vic = irc(stalled.chat_port, "vic");
-  join(alice, "#r");
-  join(vic, "#r");
-  CHECK(got(alice, " JOIN ").find(":vic!") == 0);
+  auto node = node_process(redis, "stalled-node");
+  auto& stalled = *node;
+  auto [alice, vic] = room_across(a.chat_port(), stalled.chat_port);
 
   stalled.signal(SIGSTOP);
   CHECK(got(alice, " QUIT ") == ":vic!vic@127.0.0.1 QUIT :simul.local stalled-node");
@@ -325,4 +326,31 @@ TEST_CASE("cluster: a node stalled past the lease is split off; back, it tells i
   join(vic2, "#r");
   alice.send("PRIVMSG #r :welcome back\r\n");
   CHECK(got(vic2, "PRIVMSG") == ":alice!alice@127.0.0.1 PRIVMSG #r :welcome back");
+}
+
+TEST_CASE("cluster: a dropped Redis connection: the node reconnects and resumes, its users stay") {
+  two_nodes net;
+  running_server &a = *net.a, &b = *net.b;
+  client &alice = net.alice, &bob = net.bob;
+  auto& redis = net.redis;
+
+  // Redis drops every client connection (both nodes' two each); the log stays.
+  CHECK(redis.query("CLIENT KILL TYPE normal\r\n").starts_with(":"));
+  for (auto port : {a.metrics_port(), b.metrics_port()})
+    CHECK(eventually([&] { return scrape(port, "simul_cluster_joins_total") >= 2; }));
+  int sent = 0;
+  bool through = eventually([&] {
+    alice.send("PRIVMSG bob :try " + std::to_string(++sent) + "\r\n");
+    auto line = bob.recv_line(100ms);
+    return line && line->find("PRIVMSG bob :try ") != std::string::npos;
+  });
+  CHECK(through);
+  CHECK(scrape(a.metrics_port(), "simul_cluster_resyncs_total") == 0);
+  CHECK(scrape(b.metrics_port(), "simul_cluster_resyncs_total") == 0);
+  // Both still connected, and still the same users: the nick is taken.
+  client dup(b.chat_port());
+  dup.send("NICK alice\r\n");
+  CHECK(got(dup, " 433 ").find("alice") != std::string::npos);
+  bob.send("PRIVMSG alice :still here\r\n");
+  CHECK(got(alice, "PRIVMSG alice") == ":bob!bob@127.0.0.1 PRIVMSG alice :still here");
 }

@@ -25,6 +25,18 @@
 
 namespace simul::test {
 
+client irc(std::uint16_t port, const std::string& nick) {
+  client c(port);
+  c.send("NICK " + nick + "\r\nUSER " + nick + " 0 * :" + nick + "\r\n");
+  REQUIRE(c.wait_for(" 422 ").has_value());
+  return c;
+}
+
+void join(client& c, const std::string& room) {
+  c.send("JOIN " + room + "\r\n");
+  REQUIRE(c.wait_for(" 366 ").has_value());
+}
+
 server::config test_config(model_kind m) {
   server::config cfg;
   cfg.model = m;

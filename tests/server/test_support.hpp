@@ -91,6 +91,12 @@ class client {
   std::string pending_;  // bytes read past the last returned line
 };
 
+/// A chat client registered as `nick` (NICK and USER), its welcome burst read up to 422 (no MOTD).
+client irc(std::uint16_t port, const std::string& nick);
+
+/// `c` joins `room`; waits for the end of its NAMES (366).
+void join(client& c, const std::string& room);
+
 /// One HTTP/1.0 GET; returns the whole response ("" on failure).
 std::string http_get(std::uint16_t port, const std::string& path);
 
