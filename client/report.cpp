@@ -210,6 +210,14 @@ std::string text_report(const run_result& r) {
                   format_count(r.chat_lost).c_str(), format_count(r.totals.chat_duplicates).c_str(),
                   format_count(r.totals.chat_reordered).c_str());
     out += buf;
+    if (r.targets.size() > 1) {
+      const auto& h = r.cross_target;
+      std::snprintf(buf, sizeof buf, "  Across targets %s deliveries: p50 %s p90 %s p99 %s max %s\n",
+                    format_count(h.count()).c_str(), format_latency(h.percentile(50)).c_str(),
+                    format_latency(h.percentile(90)).c_str(), format_latency(h.percentile(99)).c_str(),
+                    format_latency(h.max()).c_str());
+      out += buf;
+    }
   }
   if (r.server && r.server->baseline && r.server->held && r.held > 0) {
     const auto& b = *r.server->baseline;

@@ -146,6 +146,7 @@ TEST_CASE("chat over two separate servers: the checker sees what does not cross 
   CHECK(python_json_check(json,
       "c['sent']==80 and c['expected_deliveries']==240 and c['delivered']==80 and c['lost']==160 and "
       "c['duplicated']==0 and c['reordered']==0 and d['errors']['run']['lost message']==160 and "
+      "c['cross_target_latency_us']['count']==0 and "
       "[t['connected'] for t in d['results']['connections']['per_target']]==[4,4]"
       " if (c:=d['results']['chat']) else False"));
 }
