@@ -4,6 +4,9 @@ find_package(spdlog REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(OpenSSL 3.0 REQUIRED)  # TLS (libssl-dev)
+# hiredis (libhiredis-dev, 0.14 on Debian 12): the cluster's Redis client. No CMake config file.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(hiredis REQUIRED IMPORTED_TARGET hiredis)
 
 # Asio ships no CMake config file: find its header and wrap it in an interface target.
 find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)

@@ -47,7 +47,7 @@ class chat_hub::context {
   static const command_entry commands_[];
 
   const hub_config& cfg() const noexcept { return hub_.config_; }
-  std::int64_t now() const { return cfg().clock ? cfg().clock() : 0; }
+  std::int64_t now() const { return hub_.now(); }
 
   // Output (chat_hub.cpp).
   std::string_view me() const;  // the target of replies: nick, or "*" before one is set

@@ -97,6 +97,13 @@ std::string_view chat_hub::nick(client_id id) const {
   return c->nick.empty() ? std::string_view("*") : std::string_view(c->nick);
 }
 
+std::string chat_hub::save() const { return state_->save(); }
+
+chat_hub::load_result chat_hub::load(std::string_view snapshot) {
+  std::string why = state_->load(snapshot);
+  return {why.empty(), std::move(why)};
+}
+
 std::size_t chat_hub::users() const noexcept { return state_->users(); }
 std::size_t chat_hub::rooms() const noexcept { return state_->rooms().size(); }
 std::size_t chat_hub::connections() const noexcept { return state_->clients().size(); }

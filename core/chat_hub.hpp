@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -137,9 +138,33 @@ class chat_hub {
   /// Replaces the operator accounts (a config reload); those already opered stay operators.
   void set_operators(std::vector<oper_account> accounts) { config_.operators = std::move(accounts); }
 
+  /// The time every later call reads (unix seconds) instead of config().clock, until reset with
+  /// std::nullopt. A cluster node sets each event's timestamp before applying it, so that every
+  /// node's hub records the same times.
+  void set_time(std::optional<std::int64_t> now) noexcept { time_ = now; }
+
+  /// The whole chat state (clients registered or not, nicks, rooms with their modes, bans,
+  /// topics and members in join order, invitations, counters, WHOWAS history; not the config)
+  /// as a compact versioned binary snapshot. A hub that load()s it answers every later input
+  /// exactly as this one does.
+  std::string save() const;
+
+  struct load_result {
+    bool ok = false;
+    std::string reason;  // why it was refused
+    explicit operator bool() const noexcept { return ok; }
+  };
+  /// Replaces the whole chat state with a snapshot from save(). A snapshot that is not one, of
+  /// another version, truncated, corrupted or inconsistent is refused with a reason, and the hub
+  /// is then unchanged. The config (and set_time) is kept.
+  load_result load(std::string_view snapshot);
+
  private:
   class context;  // runs one call and collects its output (core/chat_context.hpp)
 
+  std::int64_t now() const { return time_ ? *time_ : config_.clock ? config_.clock() : 0; }
+
+  std::optional<std::int64_t> time_;  // set_time()
   hub_config config_;
   std::unique_ptr<chat_state> state_;  // clients, nicks, rooms (core/chat_state.hpp)
 };

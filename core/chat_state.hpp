@@ -140,6 +140,12 @@ class chat_state {
   std::size_t opers() const noexcept { return opers_; }
   std::size_t invisible() const;
 
+  /// The whole state as a versioned binary snapshot (core/chat_snapshot.cpp).
+  std::string save() const;
+  /// Replaces the state with a snapshot from save(); returns "" or why it was refused (bad
+  /// magic or version, truncated, corrupted, inconsistent), in which case nothing changed.
+  std::string load(std::string_view snapshot);
+
  private:
   std::unordered_map<client_id, std::unique_ptr<chat_client>> clients_;
   std::unordered_map<std::string, client_id> nicks_;                   // ascii_lower(nick) → owner

@@ -12,7 +12,7 @@ seconds=${2:?usage: scripts/fuzz.sh BUILD_DIR SECONDS [TARGET...]}
 shift 2
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-  targets=(line_framer irc_message chat_session config http)
+  targets=(line_framer irc_message chat_session config http hub_snapshot)
 fi
 
 failed=()

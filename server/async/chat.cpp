@@ -44,9 +44,20 @@ void chat_session::on_stop(disconnect_reason) {
   pause.cancel();
 }
 
-async_chat::async_chat(const config& cfg, stats& st) : cfg_(cfg), stats_(st), hub_(make_hub_config(cfg)) {}
+namespace {
+// What a chat network node tells a client it cannot serve now (not joined, or Redis slow).
+constexpr std::string_view network_unavailable = "Chat network unavailable, try again later";
+}  // namespace
+
+async_chat::async_chat(const config& cfg, stats& st) : cfg_(cfg), stats_(st) { hub_.emplace(make_hub_config(cfg)); }
 
 async_chat::~async_chat() = default;
+
+void async_chat::join(chat_network& net) {
+  net_ = &net;
+  hub_.reset();
+  stats_.cluster.enabled.store(true, std::memory_order_relaxed);
+}
 
 template <session_stream Stream>
 asio::awaitable<void> async_chat::serve(chat_client<Stream>& s, std::span<char> scratch) {
@@ -55,19 +66,36 @@ asio::awaitable<void> async_chat::serve(chat_client<Stream>& s, std::span<char> 
   s.stream.set_option(asio::ip::tcp::no_delay(true), ec);
   s.stream.non_blocking(true, ec);
   auto remote = s.stream.remote_endpoint(ec);
-  sessions_.emplace(s.id, &s);
-  hub_.connect(s.id, ec ? std::string("unknown") : remote.address().to_string());
+  std::string host = ec ? std::string("unknown") : remote.address().to_string();
+  bool in_chat = true;
+  if (!net_) {
+    sessions_.emplace(s.id, &s);
+    hub_->connect(s.id, std::move(host));
+  } else if (s.id != 0 && net_->connect(s.id, host)) {
+    sessions_.emplace(s.id, &s);
+  } else {
+    // A network node that is not joined (or cannot publish) serves no new chat client.
+    in_chat = false;
+    stats_.cluster.refused_total.add();
+    s.last_words = core::format_message("", "ERROR", {network_unavailable}, {cfg_.limits.max_line_bytes, true});
+    s.stop(disconnect_reason::rejected);
+  }
 
   co_await (reader(s, scratch) && writer(s));
 
+  if (!in_chat) co_return;
   sessions_.erase(s.id);
-  deliver(hub_.disconnect(s.id, quit_message(s.reason())));  // a no-op if QUIT or a kill already removed it
+  // A no-op if QUIT or a kill already removed it.
+  if (net_)
+    net_->disconnect(s.id, quit_message(s.reason()));
+  else
+    deliver(hub_->disconnect(s.id, quit_message(s.reason())));
 }
 template asio::awaitable<void> async_chat::serve(chat_client<tcp_stream>&, std::span<char>);
 template asio::awaitable<void> async_chat::serve(chat_client<tls_stream>&, std::span<char>);
 
 void async_chat::deliver(core::hub_output out) {
-  simul::server::deliver(hub_, std::move(out), stats_, [&](core::client_id to, const core::shared_line& line, clock::time_point now) {
+  simul::server::deliver(hub(), std::move(out), stats_, [&](core::client_id to, const core::shared_line& line, clock::time_point now) {
     auto it = sessions_.find(to);
     if (it == sessions_.end() || it->second->stopped()) return push_result::skipped;
     auto& r = *it->second;
@@ -76,7 +104,8 @@ void async_chat::deliver(core::hub_output out) {
     const bool was_empty = r.queue.empty();
     if (r.queue.push(line, now) || r.queue.check(now)) {
       r.stop_with_error(disconnect_reason::sendq);
-      return push_result::over_limit;
+      // A network node does not change its mirror itself: the session's end publishes its QUIT.
+      return net_ ? push_result::skipped : push_result::over_limit;
     }
     if (was_empty) r.wake.cancel();
     return push_result::queued;
@@ -88,7 +117,31 @@ void async_chat::deliver(core::hub_output out) {
 void async_chat::kill(chat_session& s, disconnect_reason why) {
   if (s.stopped()) return;
   s.stop_with_error(why);
-  deliver(hub_.disconnect(s.id, close_message(why)));
+  if (!net_) deliver(hub_->disconnect(s.id, close_message(why)));  // a node: the session's end publishes it
+}
+
+void async_chat::tell(chat_session& s, std::string line) {
+  core::hub_output out;
+  out.deliveries.push_back(core::delivery{core::make_shared_line(std::move(line)), {s.id}});
+  deliver(std::move(out));
+}
+
+void async_chat::apply(core::client_id actor, core::hub_output out) {
+  if (auto it = sessions_.find(actor); it != sessions_.end()) {
+    auto& s = *it->second;
+    if (out.registered_now) s.live.on_registered(clock::now());
+    if (out.close) s.close_after_flush(disconnect_reason::client);  // QUIT: the ERROR goes out, then the close
+  }
+  deliver(std::move(out));
+}
+
+void async_chat::reset(std::string_view why) {
+  auto line = core::format_message("", "ERROR", {why}, {cfg_.limits.max_line_bytes, true});
+  for (auto& [id, s] : sessions_) {
+    if (s->closing() || s->stopped()) continue;
+    tell(*s, line);
+    s->close_after_flush(disconnect_reason::killed);
+  }
 }
 
 void async_chat::on_deadline(chat_session& s) {
@@ -103,11 +156,14 @@ void async_chat::on_deadline(chat_session& s) {
   }
   auto decision = s.live.poll(now);
   if (decision.what == core::liveness::action::send_ping) {
-    deliver(ping_output(hub_, s.id));
+    deliver(ping_output(hub(), s.id));
   } else if (decision.what == core::liveness::action::close) {
     auto why = liveness_reason(decision.reason);
     s.close_after_flush(why);
-    deliver(hub_.make_error_and_close(s.id, close_message(why)));
+    if (net_)
+      tell(s, last_words(why));  // the session's end publishes its QUIT
+    else
+      deliver(hub_->make_error_and_close(s.id, close_message(why)));
   }
 }
 
@@ -136,7 +192,18 @@ asio::awaitable<void> async_chat::reader(chat_client<Stream>& s, std::span<char>
     auto now = clock::now();
     stats_.lines_in_total.add();
     s.live.on_activity(now);
-    auto out = framing_error ? hub_.on_line_too_long(s.id) : hub_.on_line(s.id, line);
+    if (net_) {
+      // Applied, and answered, when it comes back from the network's log (apply()).
+      if (!net_->line(s.id, line, static_cast<bool>(framing_error))) {
+        stats_.cluster.refused_total.add();
+        auto& h = hub();
+        auto nick = h.nick(s.id);
+        tell(s, core::format_message(h.config().server_name, "NOTICE", {nick.empty() ? "*" : nick, network_unavailable},
+                                     {cfg_.limits.max_line_bytes, true}));
+      }
+      return;
+    }
+    auto out = framing_error ? hub_->on_line_too_long(s.id) : hub_->on_line(s.id, line);
     if (out.registered_now) s.live.on_registered(now);
     if (out.close) s.close_after_flush(disconnect_reason::client);  // QUIT: the ERROR goes out, then the close
     deliver(std::move(out));
@@ -242,7 +309,7 @@ asio::awaitable<void> async_chat::writer(chat_client<Stream>& s) {
   s.pause.cancel();
 }
 
-void async_chat::reconfigure(const config& cfg) { reconfigure_hub(hub_, cfg); }
+void async_chat::reconfigure(const config& cfg) { reconfigure_hub(hub(), cfg); }
 
 std::uint64_t async_chat::queued_bytes() const noexcept {
   std::uint64_t n = 0;
@@ -255,7 +322,18 @@ void async_chat::drain() {
   draining_ = true;
   for (auto& [id, s] : sessions_) s->close_after_flush(disconnect_reason::shutdown);
   // One shared "ERROR :Server shutting down" line for everyone; writers flush and close.
-  deliver(hub_.shutdown(close_message(disconnect_reason::shutdown)));
+  if (!net_) {
+    deliver(hub_->shutdown(close_message(disconnect_reason::shutdown)));
+    return;
+  }
+  // A node leaves the network (its users QUIT for the others); the mirror stays as it is.
+  net_->leave();
+  core::delivery d{core::make_shared_line(last_words(disconnect_reason::shutdown)), {}};
+  for (const auto& [id, s] : sessions_) d.to.push_back(id);
+  std::sort(d.to.begin(), d.to.end());
+  core::hub_output out;
+  if (!d.to.empty()) out.deliveries.push_back(std::move(d));
+  deliver(std::move(out));
 }
 
 }  // namespace simul::server

@@ -4,6 +4,8 @@
 // Everything here runs on the loop thread only.
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -17,6 +19,7 @@
 #include "core/chat_liveness.hpp"
 #include "core/flood_gate.hpp"
 #include "core/sendq.hpp"
+#include "server/cluster/chat_network.hpp"
 #include "server/async/connection.hpp"
 #include "server/async/stream.hpp"
 #include "server/common/config.hpp"
@@ -71,13 +74,18 @@ class chat_client final : public chat_session {
   }
 };
 
-class async_chat {
+class async_chat final : public chat_network::sink {
  public:
   async_chat(const config& cfg, stats& st);
   ~async_chat();
 
-  /// A new client's id.
-  core::client_id next_id() noexcept { return next_id_++; }
+  /// Makes this chat a node of a chat network (cluster.redis): from now on the sessions hand
+  /// their events to `net`, which gives back what to deliver (apply, reset). Before any client;
+  /// `net` outlives the sessions' use of it (the server owns both).
+  void join(chat_network& net);
+
+  /// A new client's id; 0 when a network node is not joined (the client is refused).
+  core::client_id next_id() noexcept { return net_ ? net_->next_id() : next_id_++; }
 
   /// Serves one chat connection until it closes. `scratch` is a read buffer shared by all
   /// sessions (used between suspensions only).
@@ -98,7 +106,14 @@ class async_chat {
   asio::awaitable<void> reader(chat_client<Stream>& s, std::span<char> scratch);
   template <session_stream Stream>
   asio::awaitable<void> writer(chat_client<Stream>& s);
+  /// The chat state: the hub, or the network's mirror of it.
+  core::chat_hub& hub() { return net_ ? net_->hub() : *hub_; }
   void deliver(core::hub_output out);
+  // chat_network::sink: what the network's log gives back.
+  void apply(core::client_id actor, core::hub_output out) override;
+  void reset(std::string_view why) override;
+  /// One line for one local client, outside the hub (ERROR before a close, a network NOTICE).
+  void tell(chat_session& s, std::string line);
   /// Cuts a client off for `why`: ERROR to it, QUIT to its peers, its queue dropped.
   void kill(chat_session& s, disconnect_reason why);
   /// The writer's deadlines (SendQ soft limit, registration, PING, Ping timeout) came.
@@ -106,7 +121,8 @@ class async_chat {
 
   const config& cfg_;
   stats& stats_;
-  core::chat_hub hub_;
+  std::optional<core::chat_hub> hub_;   // standalone; a network node uses net_->hub()
+  chat_network* net_ = nullptr;        // set when a node of a chat network
   std::unordered_map<core::client_id, chat_session*> sessions_;
   core::client_id next_id_ = 1;
   bool draining_ = false;

@@ -11,6 +11,7 @@
 #include "server/async/chat.hpp"
 #include "server/async/session_scope.hpp"
 #include "server/async/tls_stream.hpp"
+#include "server/cluster/chat_node.hpp"
 #include "server/common/lifecycle.hpp"
 #include "server/common/logging.hpp"
 #include "server/common/metrics.hpp"
@@ -25,6 +26,10 @@ async_server::async_server(const config& cfg) : cfg_(cfg), admission_(cfg_.limit
   if (cfg_.echo.enabled) open_listener(echo_acceptor_, service::echo, cfg_.echo.port);
   if (cfg_.chat.enabled) {
     chat_ = std::make_unique<async_chat>(cfg_, stats_);
+    if (cfg_.cluster.enabled()) {
+      node_ = std::make_unique<cluster::chat_node>(io_, cfg_, stats_, *chat_);
+      chat_->join(*node_);
+    }
     open_listener(chat_acceptor_, service::chat, cfg_.chat.port);
   }
   if (cfg_.metrics.enabled) open_listener(metrics_acceptor_, service::metrics, cfg_.metrics.port);
@@ -87,6 +92,7 @@ void async_server::run(bool handle_signals) {
   if (chat_tls_acceptor_) spawn(listener(*chat_tls_acceptor_, service::chat, true), "chat TLS listener");
   if (echo_tls_acceptor_) spawn(listener(*echo_tls_acceptor_, service::echo, true), "echo TLS listener");
   spawn(sweeper(), "sweeper");
+  if (node_) node_->start();
   if (cfg_.log.stats_interval.count() > 0) spawn(stats_reporter(), "stats reporter");
   log_started(cfg_, echo_port(), chat_port(), metrics_port());
   io_.run();

@@ -22,6 +22,10 @@
 #include "server/common/config.hpp"
 #include "server/common/server.hpp"
 
+namespace simul::cluster {
+class chat_node;  // a node of a chat network (cluster.redis): server/cluster/chat_node.hpp
+}  // namespace simul::cluster
+
 namespace simul::server {
 
 class async_chat;  // chat state (hub and sessions): chat.hpp
@@ -110,6 +114,8 @@ class async_server final : public server {
   asio::steady_timer sweep_timer_{io_};
   asio::steady_timer stats_timer_{io_};
   asio::steady_timer drained_{io_};  // the drain's deadline; cancelled by the last close
+  // After io_, so destroyed before it: its Redis connections are bound to io_.
+  std::unique_ptr<cluster::chat_node> node_;
 };
 
 }  // namespace simul::server

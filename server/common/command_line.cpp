@@ -39,7 +39,7 @@ command_line parse_command_line(int argc, char** argv, std::ostream& out, std::o
       "(equal to config/server.yaml).",
       "simul-server"};
   std::string model, bind, log_level, log_format;
-  std::string echo_port, chat_port, metrics_port;  // text: CLI11 would read "07007" as octal
+  std::string echo_port, chat_port, metrics_port, redis;  // text: CLI11 would read "07007" as octal
   bool no_echo = false, no_chat = false, no_metrics = false;
 
   app.add_option("--config", cl.config_path, "YAML config file")->type_name("FILE");
@@ -70,6 +70,10 @@ command_line parse_command_line(int argc, char** argv, std::ostream& out, std::o
   auto* o_format = app.add_option("--log-format", log_format, "Log format: text or json")
                        ->check(CLI::IsMember({"text", "json"}).description(""))
                        ->type_name("FORMAT");
+  auto* o_redis = app.add_option("--redis", redis,
+                                 "Join the chat network on this Redis (cluster.redis; async model)")
+                      ->check(CLI::Validator(check_host_port, ""))
+                      ->type_name("HOST:PORT");
   app.add_flag("--check-config", cl.check_config,
                "Validate the configuration, print the effective config and exit");
   // Alone, --probe finds the metrics listener in the config (file and flags) the server uses.
@@ -120,6 +124,7 @@ command_line parse_command_line(int argc, char** argv, std::ostream& out, std::o
   disable(no_metrics, cfg.metrics, "metrics.enabled", "--no-metrics");
   if (from(o_level, "log.level")) cfg.log.level = log_level;
   if (from(o_format, "log.format")) cfg.log.format = log_format;
+  if (from(o_redis, "cluster.redis")) cfg.cluster.redis = redis;
 
   validate(cfg, origins);
   if (o_probe->count() > 0 && cl.probe.empty()) cl.probe = probe_target(cfg, origins);

@@ -65,6 +65,16 @@ void check_tls(const config& cfg, const checker& check) {
   }
 }
 
+// The chat network is served by the async model's chat sessions (hiredis on the io_context).
+void check_cluster(const config& cfg, const checker& check) {
+  if (cfg.cluster.enabled() && cfg.model != model_kind::async) {
+    check.bad("cluster.redis",
+              "a chat network is served by the async model only (model: " + std::string(to_string(cfg.model)) +
+                  "); use model: async, or leave cluster.redis empty",
+              "model");
+  }
+}
+
 void check_cross_fields(const config& cfg, const checker& check) {
   const auto& l = cfg.limits;
   if (l.sendq_soft_bytes > l.sendq_hard_bytes) {
@@ -100,6 +110,7 @@ void check_cross_fields(const config& cfg, const checker& check) {
               "chat.nick_len");
   }
   check_tls(cfg, check);
+  check_cluster(cfg, check);
   struct listener {
     const char* name;
     const listener_config& cfg;

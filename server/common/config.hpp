@@ -49,6 +49,17 @@ struct tls_config {
   bool configured() const noexcept { return !cert_file.empty(); }
 };
 
+/// The chat network (async model only): every server on one Redis is one chat network
+/// (docs/CLUSTER.md). Restart-only keys.
+struct cluster_config {
+  std::string redis;  // "HOST:PORT" of the network's Redis; empty = standalone (no Redis)
+  std::chrono::milliseconds lease = std::chrono::seconds(30);  // lease_seconds: a silent node is down after this
+  std::string node;   // the node's name in logs and split reasons; empty = hostname:pid
+  std::uint64_t max_queue_bytes = 4 * 1024 * 1024;  // commands waiting for Redis; over it lines are refused
+
+  bool enabled() const noexcept { return !redis.empty(); }
+};
+
 struct log_config {
   std::string level = "info";              // trace debug info warn error critical off
   std::string format = "text";             // text | json
@@ -68,6 +79,7 @@ struct config {
   std::uint32_t threaded_stack_kib = 256;  // threaded.stack_kib: stack size per connection thread
   log_config log;
   tls_config tls;
+  cluster_config cluster;
 };
 
 /// A configuration error. what() is one line naming the cause, e.g.

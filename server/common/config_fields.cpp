@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/chat_hub.hpp"
+#include "server/common/probe.hpp"
 
 namespace simul::server::config_detail {
 namespace {
@@ -102,6 +103,22 @@ std::string check_any(const std::string&) { return {}; }
 std::string check_operators(const std::string& s) {
   std::vector<core::oper_account> accounts;
   return core::parse_oper_accounts(s, accounts);
+}
+
+std::string check_redis(const std::string& s) {
+  if (s.empty()) return {};
+  std::string error;
+  if (parse_host_port(s, error)) return {};
+  return "must be empty (standalone) or HOST:PORT of the network's Redis: " + error;
+}
+
+std::string check_node(const std::string& s) {
+  bool ok = s.size() <= 63 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '_' || c == ':';
+  });
+  if (ok) return {};
+  return "must be empty (hostname:pid) or up to 63 letters, digits, '.', '-', '_' or ':' (got " + show(s) + ")";
 }
 
 std::string check_level(const std::string& s) {

@@ -67,6 +67,8 @@ std::string check_any(const std::string& s);      // anything
 std::string check_level(const std::string& s);    // a spdlog level name
 std::string check_format(const std::string& s);   // text | json
 std::string check_operators(const std::string& s);  // "name hash [mask], ..." with crypt(3) hashes
+std::string check_redis(const std::string& s);      // empty, or HOST:PORT
+std::string check_node(const std::string& s);       // empty, or a node name (printable, no spaces)
 
 // ---- the table of keys -------------------------------------------------------------------------
 
@@ -115,6 +117,10 @@ void visit_fields(Config& c, Visitor&& v) {
   v("shutdown.drain_seconds", c.drain_time, duration_rule{milliseconds(0), seconds(3600)});
   v("tls.cert_file", c.tls.cert_file, text_rule{check_any, false});
   v("tls.key_file", c.tls.key_file, text_rule{check_any, false});
+  v("cluster.redis", c.cluster.redis, text_rule{check_redis, false});
+  v("cluster.lease_seconds", c.cluster.lease, duration_rule{milliseconds(100), seconds(3600)});
+  v("cluster.node", c.cluster.node, text_rule{check_node, false});
+  v("cluster.max_queue_bytes", c.cluster.max_queue_bytes, int_rule{64 * kib, gib});
   v("threaded.stack_kib", c.threaded_stack_kib, int_rule{64, 65536});
   v("log.level", c.log.level, text_rule{check_level, true});
   v("log.format", c.log.format, text_rule{check_format, true});

@@ -138,6 +138,21 @@ std::string render_metrics(const stats& st, bool draining, model_kind model) {
   out << "simul_config_reloads_total{result=\"failed\"} " << st.reload_failures_total.get() << '\n';
   single("simul_draining", "gauge", "1 while shutting down.", draining ? 1 : 0);
   render_tls(out, st.tls);
+  if (st.cluster.enabled.load(std::memory_order_relaxed)) {
+    const auto& c = st.cluster;
+    single("simul_cluster_up", "gauge", "1 while this node is joined to the chat network.", c.up.get());
+    single("simul_cluster_entries_published_total", "counter", "Entries this node added to the network's log.",
+           c.published_total.get());
+    single("simul_cluster_entries_applied_total", "counter", "Log entries applied to this node's mirror.",
+           c.applied_total.get());
+    single("simul_cluster_lines_refused_total", "counter",
+           "Chat lines refused because the network was unavailable or its queue full.", c.refused_total.get());
+    single("simul_cluster_resyncs_total", "counter", "Times this node dropped its chat users and joined again.",
+           c.resyncs_total.get());
+    single("simul_cluster_nodes_declared_down_total", "counter",
+           "Nodes this node declared down (no entry for cluster.lease_seconds).", c.declared_down_total.get());
+    single("simul_cluster_queue_bytes", "gauge", "Bytes of commands waiting for Redis.", c.queue_bytes.get());
+  }
   family(out, "simul_info", "gauge", "Build and model.");
   out << "simul_info{version=\"" << SIMUL_VERSION << "\",model=\"" << to_string(model) << "\"} 1\n";
   const auto p = read_process_info();
@@ -189,8 +204,9 @@ std::string http_response(std::string_view request, const stats& st, bool draini
   else if (target == "/healthz")
     r = response("200 OK", "text/plain", "ok\n");
   else if (target == "/readyz")
-    r = draining ? response("503 Service Unavailable", "text/plain", "draining\n")
-                 : response("200 OK", "text/plain", "ready\n");
+    r = draining               ? response("503 Service Unavailable", "text/plain", "draining\n")
+        : !st.cluster.ready()  ? response("503 Service Unavailable", "text/plain", "chat network unavailable\n")
+                               : response("200 OK", "text/plain", "ready\n");
   else
     r = response("404 Not Found", "text/plain", "not found\n");
   if (method == "HEAD") r.resize(r.find("\r\n\r\n") + 4);

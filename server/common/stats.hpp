@@ -63,6 +63,20 @@ struct tls_stats {
   void handshake_failed(tls_failure f) noexcept { handshake_failures[static_cast<std::size_t>(f)].add(); }
 };
 
+/// The chat network (cluster.redis set): rendered only then, and /readyz is 503 while `up` is 0.
+struct cluster_stats {
+  std::atomic<bool> enabled{false};
+  counter up;                  // gauge: 1 while the node is joined to the network
+  counter published_total;     // log entries this node added
+  counter applied_total;       // log entries applied to this node's mirror of the network
+  counter refused_total;       // client lines refused: network unavailable or its queue full
+  counter resyncs_total;       // times this node dropped its users and joined again
+  counter declared_down_total; // other nodes this node declared down (lease expired)
+  counter queue_bytes;         // gauge: bytes of commands waiting for Redis (cluster.max_queue_bytes)
+
+  bool ready() const noexcept { return !enabled.load(std::memory_order_relaxed) || up.get() != 0; }
+};
+
 struct stats {
   std::array<service_stats, service_count> services;
   std::array<std::array<counter, disconnect_reason_count>, service_count> disconnects;
@@ -75,6 +89,7 @@ struct stats {
   counter reloads_total;           // SIGHUP reloads applied
   counter reload_failures_total;   // SIGHUP reloads refused (invalid file): the old config runs on
   tls_stats tls;
+  cluster_stats cluster;
 
   service_stats& of(service s) noexcept { return services[static_cast<std::size_t>(s)]; }
   const service_stats& of(service s) const noexcept { return services[static_cast<std::size_t>(s)]; }

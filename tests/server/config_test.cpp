@@ -614,3 +614,19 @@ TEST_CASE("config: ports on the command line are base 10; a leading zero is not 
     CHECK(e.err.find("base 10") != std::string::npos);
   }
 }
+
+TEST_CASE("config: the cluster keys are checked, and cluster.redis needs the async model") {
+  CHECK(load_error("cluster:\n  redis: \"127.0.0.1:6390\"\n  lease_seconds: 250ms\n  node: web1:42\n").empty());
+  CHECK(load_error("cluster:\n  redis: nohost\n").starts_with("t.yaml:2:3: cluster.redis: must be empty (standalone) or HOST:PORT"));
+  CHECK(load_error("cluster:\n  lease_seconds: 50ms\n") ==
+        "t.yaml:2:3: cluster.lease_seconds: must be between 100ms and 3600s (got 50ms)");
+  CHECK(load_error("cluster:\n  node: \"a b\"\n").starts_with("t.yaml:2:3: cluster.node: must be empty (hostname:pid) or up to 63"));
+  CHECK(load_error("cluster:\n  max_queue_bytes: 100\n").starts_with("t.yaml:2:3: cluster.max_queue_bytes: must be between 65536"));
+  CHECK(load_error("model: threaded\ncluster:\n  redis: \"127.0.0.1:6390\"\n") ==
+        "t.yaml:3:3: cluster.redis: a chat network is served by the async model only (model: threaded); use "
+        "model: async, or leave cluster.redis empty");
+  cli_run r = run_cli({"--redis", "127.0.0.1:6391"});
+  REQUIRE_FALSE(r.result.exit_now);
+  CHECK(r.result.cfg.cluster.redis == "127.0.0.1:6391");
+  CHECK_THROWS_AS(run_cli({"--redis", "127.0.0.1:6391", "--model", "threaded"}), config_error);
+}
