@@ -1,11 +1,13 @@
 // simul-load against the real simul-server binary, both models: the two programs agree with each
 // other (no false errors from the generator, nothing lost by the server), and the server cost the
-// generator reports is the model's (threads per connection).
+// generator reports is the model's (threads per connection). Also over several processes, and
+// over the nodes of a cluster on a real redis-server (--targets).
 #include <doctest/doctest.h>
 
 #include <signal.h>
 
 #include "tests/common/process.hpp"
+#include "tests/common/redis_server.hpp"
 #include "tests/server/test_support.hpp"
 
 using namespace simul::test;
@@ -120,4 +122,35 @@ TEST_CASE("simul-load over three processes against simul-server: one merged repo
                                 "d['server']['per_connection']['connections']==30 and d['errors']['total']==0"));
   srv.signal(SIGTERM);
   CHECK(srv.wait() == std::optional<int>(0));
+}
+
+TEST_CASE("simul-load chat --targets over two cluster nodes: every room spans both, nothing lost") {
+  redis_server redis;
+  REQUIRE(redis.ok());
+  std::vector<std::unique_ptr<server_process>> nodes;
+  std::string targets;
+  for (int i = 0; i < 2; ++i) {
+    auto& node = *nodes.emplace_back(std::make_unique<server_process>(std::vector<std::string>{
+        "--echo-port", "0", "--chat-port", "0", "--metrics-port", "0", "--redis", redis.address()}));
+    REQUIRE(node.wait_ready());
+    // Joined the network: /readyz answers 200.
+    REQUIRE(eventually([&] { return http_get(node.metrics_port, "/readyz").find(" 200 ") != std::string::npos; }));
+    targets += (targets.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(node.chat_port);
+  }
+  const auto json = temp_path("cluster-chat.json");
+  // 20 users in 2 rooms, user i on node (i / 2) % 2: each room has 5 members on each node, so
+  // every message is owed to 9 members, 5 of them through the other node.
+  auto r = load(json, {"chat", "--targets", targets, "--users", "20", "--rooms", "2", "--rate", "5", "--duration",
+                       "1s"});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(python_json_check(json,
+      "c['sent']==100 and c['expected_deliveries']==900 and c['delivered']==900 and c['lost']==0 and "
+      "c['duplicated']==0 and c['reordered']==0 and c['cross_target_latency_us']['count']==500 and "
+      "[t['connected'] for t in d['results']['connections']['per_target']]==[10,10] and d['errors']['total']==0"
+      " if (c:=d['results']['chat']) else False"));
+  for (auto& node : nodes) {
+    node->signal(SIGTERM);
+    CHECK(node->wait() == std::optional<int>(0));
+  }
 }
