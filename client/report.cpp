@@ -160,8 +160,11 @@ std::string text_report(const run_result& r) {
   }
   if (r.processes > 1 || r.auto_sources) {
     const auto sources = r.all_sources();
-    std::snprintf(buf, sizeof buf, "  Processes    %u (%s connections each at most)", r.processes,
-                  format_count((r.target_connections + r.processes - 1) / r.processes).c_str());
+    // churn holds no set of connections: its share is of --max-in-flight.
+    const bool churn = r.target_connections == 0;
+    const std::size_t total = churn ? o.max_in_flight : r.target_connections;
+    std::snprintf(buf, sizeof buf, "  Processes    %u (%s %s each at most)", r.processes,
+                  format_count((total + r.processes - 1) / r.processes).c_str(), churn ? "in flight" : "connections");
     out += buf;
     if (!sources.empty())
       out += std::string(", source addresses ") + address_ranges(sources) + (r.auto_sources ? " (automatic)" : "");
