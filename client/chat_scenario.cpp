@@ -157,7 +157,11 @@ class chat_user {
     }
     ++st.c.chat_distinct;
     const auto now = steady_ns(clock::now());
-    st.record_latency(now > p->sent_ns ? now - p->sent_ns : 0);
+    const auto latency = now > p->sent_ns ? now - p->sent_ns : 0;
+    st.record_latency(latency);
+    // Through another server: what a cluster adds to a delivery.
+    const auto& run = w_.run();
+    if (run.targets.size() > 1 && run.target_of(p->sender) != run.target_of(id_)) st.cross_target.record(latency);
   }
 
   asio::awaitable<void> sender() {

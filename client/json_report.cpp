@@ -85,6 +85,15 @@ void config(json_writer& j, const options& o) {
   j.end_object();
 }
 
+void latency(json_writer& j, const core::histogram& h, const char* key = "latency_us") {
+  j.key(key).begin_object();
+  auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e3; };
+  j.member("count", h.count()).member("min", us(h.min())).member("mean", h.mean() / 1e3);
+  j.member("p50", us(h.percentile(50))).member("p90", us(h.percentile(90))).member("p99", us(h.percentile(99)));
+  j.member("p99_9", us(h.percentile(99.9))).member("p99_99", us(h.percentile(99.99))).member("max", us(h.max()));
+  j.end_object();
+}
+
 void results(json_writer& j, const run_result& r) {
   const auto& c = r.totals;
   j.key("results").begin_object();
@@ -110,17 +119,9 @@ void results(json_writer& j, const run_result& r) {
     j.member("delivered", c.chat_distinct).member("lost", r.chat_lost);
     j.member("duplicated", c.chat_duplicates).member("reordered", c.chat_reordered);
     j.member("unexpected", r.chat_unexpected).member("foreign", c.chat_foreign);
+    if (r.targets.size() > 1) latency(j, r.cross_target, "cross_target_latency_us");
     j.end_object();
   }
-  j.end_object();
-}
-
-void latency(json_writer& j, const core::histogram& h, const char* key = "latency_us") {
-  j.key(key).begin_object();
-  auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e3; };
-  j.member("count", h.count()).member("min", us(h.min())).member("mean", h.mean() / 1e3);
-  j.member("p50", us(h.percentile(50))).member("p90", us(h.percentile(90))).member("p99", us(h.percentile(99)));
-  j.member("p99_9", us(h.percentile(99.9))).member("p99_99", us(h.percentile(99.99))).member("max", us(h.max()));
   j.end_object();
 }
 

@@ -59,6 +59,7 @@ class local_shard final : public shard {
       t.last.merge(take_snapshot(w->final_stats(), true));
       t.latency.merge(w->final_stats().latency);
       t.handshakes.merge(w->final_stats().handshakes);
+      t.cross_target.merge(w->final_stats().cross_target);
     }
     add_setup(t.last);
     return t;

@@ -184,6 +184,7 @@ class process_group final : public shard {
           c.last = std::move(totals.last);
           t.latency.merge(totals.latency);
           t.handshakes.merge(totals.handshakes);
+          t.cross_target.merge(totals.cross_target);
         } else {
           fail(c, "sent a malformed final report");
         }

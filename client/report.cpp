@@ -160,8 +160,11 @@ std::string text_report(const run_result& r) {
   }
   if (r.processes > 1 || r.auto_sources) {
     const auto sources = r.all_sources();
-    std::snprintf(buf, sizeof buf, "  Processes    %u (%s connections each at most)", r.processes,
-                  format_count((r.target_connections + r.processes - 1) / r.processes).c_str());
+    // churn holds no set of connections: its share is of --max-in-flight.
+    const bool churn = r.target_connections == 0;
+    const std::size_t total = churn ? o.max_in_flight : r.target_connections;
+    std::snprintf(buf, sizeof buf, "  Processes    %u (%s %s each at most)", r.processes,
+                  format_count((total + r.processes - 1) / r.processes).c_str(), churn ? "in flight" : "connections");
     out += buf;
     if (!sources.empty())
       out += std::string(", source addresses ") + address_ranges(sources) + (r.auto_sources ? " (automatic)" : "");
@@ -210,6 +213,14 @@ std::string text_report(const run_result& r) {
                   format_count(r.chat_lost).c_str(), format_count(r.totals.chat_duplicates).c_str(),
                   format_count(r.totals.chat_reordered).c_str());
     out += buf;
+    if (r.targets.size() > 1) {
+      const auto& h = r.cross_target;
+      std::snprintf(buf, sizeof buf, "  Across targets %s deliveries: p50 %s p90 %s p99 %s max %s\n",
+                    format_count(h.count()).c_str(), format_latency(h.percentile(50)).c_str(),
+                    format_latency(h.percentile(90)).c_str(), format_latency(h.percentile(99)).c_str(),
+                    format_latency(h.max()).c_str());
+      out += buf;
+    }
   }
   if (r.server && r.server->baseline && r.server->held && r.held > 0) {
     const auto& b = *r.server->baseline;

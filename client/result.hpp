@@ -66,6 +66,7 @@ struct run_result {
   error_counts io_errors;      // includes chat loss, duplicates and reordering
   core::histogram latency;     // nanoseconds
   core::histogram handshakes;  // --tls: handshake times, nanoseconds
+  core::histogram cross_target;  // chat with several targets: latency of deliveries across targets
   std::uint64_t chat_expected = 0;
   std::uint64_t chat_lost = 0;
   std::uint64_t chat_unexpected = 0;  // deliveries beyond what was owed

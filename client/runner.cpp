@@ -296,6 +296,7 @@ run_result run_load(const options& opts) {
   r.io_errors = last.io_errors;
   r.latency = totals.latency;
   r.handshakes = totals.handshakes;
+  r.cross_target = totals.cross_target;
   r.connected_per_target = last.connected_per_target;
   r.connected_per_target.resize(targets.size());
   if (opts.scenario == scenario_kind::chat) {

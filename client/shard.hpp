@@ -22,6 +22,7 @@ struct shard_totals {
   snapshot last;               // final counters, errors and setup counts (interval: since the last collect)
   core::histogram latency;     // the whole run, nanoseconds
   core::histogram handshakes;  // --tls
+  core::histogram cross_target;  // chat: deliveries whose sender is on another target
 };
 
 class shard {

@@ -177,6 +177,7 @@ void put(wire_out& out, const shard_totals& t) {
   put(out, t.last);
   put(out, t.latency);
   put(out, t.handshakes);
+  put(out, t.cross_target);
 }
 
 shard_totals get_totals(wire_in& in) {
@@ -184,6 +185,7 @@ shard_totals get_totals(wire_in& in) {
   t.last = get_snapshot(in);
   t.latency = get_histogram(in);
   t.handshakes = get_histogram(in);
+  t.cross_target = get_histogram(in);
   return t;
 }
 

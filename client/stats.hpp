@@ -39,6 +39,7 @@ struct thread_stats {
   core::histogram latency;       // the whole run
   core::histogram interval;      // since the last per-second snapshot
   core::histogram handshakes;    // --tls: TCP connect done to TLS handshake done, the whole run
+  core::histogram cross_target;  // chat with several targets: deliveries sent through another target
   std::vector<std::uint64_t> chat_sent_per_room;
   std::vector<std::uint64_t> connected_per_target;  // TCP connects that succeeded, per --targets entry
 

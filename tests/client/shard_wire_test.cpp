@@ -32,6 +32,7 @@ TEST_CASE("a snapshot and its histograms survive the wire exactly") {
   t.last = sample_snapshot();
   t.latency.record_n(777, 3);
   t.latency.record(1ull << 40);
+  t.cross_target.record(42);
   wire_out out;
   put(out, t);
   wire_in in(out.data());
@@ -58,6 +59,8 @@ TEST_CASE("a snapshot and its histograms survive the wire exactly") {
   CHECK(back.latency.max() == (1ull << 40));
   CHECK(back.latency.percentile(50) == t.latency.percentile(50));
   CHECK(back.handshakes.count() == 0);
+  CHECK(back.cross_target.count() == 1);
+  CHECK(back.cross_target.max() == 42);
 }
 
 TEST_CASE("a truncated payload is refused, never read past its end") {

@@ -1,11 +1,13 @@
 // simul-load against the real simul-server binary, both models: the two programs agree with each
 // other (no false errors from the generator, nothing lost by the server), and the server cost the
-// generator reports is the model's (threads per connection).
+// generator reports is the model's (threads per connection). Also over several processes, and
+// over the nodes of a cluster on a real redis-server (--targets).
 #include <doctest/doctest.h>
 
 #include <signal.h>
 
 #include "tests/common/process.hpp"
+#include "tests/common/redis_server.hpp"
 #include "tests/server/test_support.hpp"
 
 using namespace simul::test;
@@ -45,15 +47,19 @@ TEST_CASE("simul-load against simul-server: echo, open loop and chat, every mode
     CHECK(r.exit_code == 0);
     CHECK(python_json_check(open, "d['results']['messages_received']==1000 and d['errors']['total']==0"));
 
-    const auto talk = temp_path("real-chat-" + model_name(m) + ".json");
-    // 30 users x 8 msgs/s x 0.5 s, each delivered to the 9 others in its room.
-    r = load(talk, {"chat", "--port", chat, "--users", "30", "--rooms", "3", "--rate", "8", "--size", "64",
-                    "--duration", "500ms"});
-    INFO(r.out, r.err);
-    CHECK(r.exit_code == 0);
-    CHECK(python_json_check(talk, "d['results']['chat']['expected_deliveries']>=30*4*9 and "
-                                  "d['results']['chat']['delivered']==d['results']['chat']['expected_deliveries'] "
-                                  "and d['results']['chat']['lost']==0 and d['errors']['total']==0"));
+    // 30 users x 8 msgs/s x 0.5 s, each delivered to the 14 others in its room; then the same
+    // over three processes (user i in room i % 2 and process i % 3: every room spans them all).
+    for (const std::string processes : {"1", "3"}) {
+      const auto talk = temp_path("real-chat-" + model_name(m) + "-" + processes + ".json");
+      r = load(talk, {"chat", "--port", chat, "--users", "30", "--rooms", "2", "--rate", "8", "--size", "64",
+                      "--duration", "500ms", "--processes", processes});
+      INFO(r.out, r.err);
+      CHECK(r.exit_code == 0);
+      CHECK(python_json_check(talk, "c['sent']==120 and c['expected_deliveries']==120*14 and "
+                                    "c['delivered']==c['expected_deliveries'] and c['lost']==0 and "
+                                    "c['duplicated']==0 and c['reordered']==0 and d['errors']['total']==0"
+                                    " if (c:=d['results']['chat']) else False"));
+    }
 
     srv.signal(SIGTERM);
     CHECK(srv.wait() == std::optional<int>(0));
@@ -102,27 +108,49 @@ TEST_CASE("simul-load idle: a held connection costs the threaded model a thread 
   }
 }
 
-TEST_CASE("simul-load over three processes against simul-server: one merged report, nothing lost") {
+TEST_CASE("simul-load over three processes against simul-server: one merged report, the server sampled once") {
   server_process srv({"--model", "async", "--echo-port", "0", "--chat-port", "0", "--metrics-port", "0"});
   REQUIRE(srv.wait_ready());
   const auto echo = temp_path("real-processes-echo.json");
   // 30 connections x 20 msgs/s x 1 s over 3 processes: exactly 600 echoes in the merged report.
-  auto r = load(echo, {"echo", "--port", std::to_string(srv.echo_port), "--connections", "30", "--rate", "20",
+  const auto r = load(echo, {"echo", "--port", std::to_string(srv.echo_port), "--connections", "30", "--rate", "20",
                        "--duration", "1s", "--processes", "3", "--server-pid", std::to_string(srv.pid())});
   INFO(r.out, r.err);
   CHECK(r.exit_code == 0);
   CHECK(python_json_check(echo, "d['meta']['processes']['count']==3 and d['results']['connections']['connected']==30 "
                                 "and d['results']['messages_received']==600 and d['latency_us']['count']==600 and "
                                 "d['server']['per_connection']['connections']==30 and d['errors']['total']==0"));
-  const auto chat = temp_path("real-processes-chat.json");
-  // User i is in room i % 2 and process i % 3: each room's 15 members are in all three processes.
-  r = load(chat, {"chat", "--port", std::to_string(srv.chat_port), "--users", "30", "--rooms", "2", "--rate", "8",
-                  "--duration", "1s", "--processes", "3"});
-  INFO(r.out, r.err);
-  CHECK(r.exit_code == 0);
-  CHECK(python_json_check(chat, "c['sent']==240 and c['expected_deliveries']==240*14 and "
-                                "c['delivered']==c['expected_deliveries'] and c['lost']==0 and c['duplicated']==0 "
-                                "and c['reordered']==0 if (c:=d['results']['chat']) else False"));
   srv.signal(SIGTERM);
   CHECK(srv.wait() == std::optional<int>(0));
+}
+
+TEST_CASE("simul-load chat --targets over two cluster nodes: every room spans both, nothing lost") {
+  redis_server redis;
+  REQUIRE(redis.ok());
+  std::vector<std::unique_ptr<server_process>> nodes;
+  std::string targets;
+  for (int i = 0; i < 2; ++i) {
+    auto& node = *nodes.emplace_back(std::make_unique<server_process>(std::vector<std::string>{
+        "--echo-port", "0", "--chat-port", "0", "--metrics-port", "0", "--redis", redis.address()}));
+    REQUIRE(node.wait_ready());
+    // Joined the network: /readyz answers 200.
+    REQUIRE(eventually([&] { return http_get(node.metrics_port, "/readyz").find(" 200 ") != std::string::npos; }));
+    targets += (targets.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(node.chat_port);
+  }
+  const auto json = temp_path("cluster-chat.json");
+  // 20 users in 2 rooms, user i on node (i / 2) % 2: each room has 5 members on each node, so
+  // every message is owed to 9 members, 5 of them through the other node.
+  auto r = load(json, {"chat", "--targets", targets, "--users", "20", "--rooms", "2", "--rate", "5", "--duration",
+                       "1s"});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(python_json_check(json,
+      "c['sent']==100 and c['expected_deliveries']==900 and c['delivered']==900 and c['lost']==0 and "
+      "c['duplicated']==0 and c['reordered']==0 and c['cross_target_latency_us']['count']==500 and "
+      "[t['connected'] for t in d['results']['connections']['per_target']]==[10,10] and d['errors']['total']==0"
+      " if (c:=d['results']['chat']) else False"));
+  for (auto& node : nodes) {
+    node->signal(SIGTERM);
+    CHECK(node->wait() == std::optional<int>(0));
+  }
 }
