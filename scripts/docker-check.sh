@@ -33,7 +33,7 @@ fi
 
 # ---- packages -----------------------------------------------------------------------------------------
 need=()
-for p in docker.io debootstrap python3 iproute2; do
+for p in docker.io debootstrap python3 iproute2 redis-server; do
   [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) == "install ok installed" ]] || need+=("$p")
 done
 if ((${#need[@]})); then
@@ -265,6 +265,26 @@ elif what == "healthz":
     status = buf.split(b"\r\n", 1)[0].decode(errors="replace")
     print(status)
     sys.exit(0 if status.split(" ")[1:2] == ["200"] else "status line: %r" % status)
+elif what == "cross":                    # a room message from a user on node `port` to one on node argv[3]
+    def user(p, nick):
+        s = socket.create_connection(("127.0.0.1", p), timeout=5)
+        s.sendall(b"NICK %s\r\nUSER %s 0 * :docker check\r\nJOIN #dockcheck\r\n" % (nick, nick))
+        return s
+    def until(s, want, end):
+        buf = b""
+        while time.monotonic() < end:
+            b = s.recv(4096)
+            if not b: break
+            buf += b
+            if want in buf: return buf
+        sys.exit("waited for %r; got %r" % (want, buf[-300:]))
+    end = time.monotonic() + 15
+    a = user(port, b"alice"); until(a, b" 366 alice", end)
+    b = user(int(sys.argv[3]), b"bob"); until(b, b" 366 bob", end)
+    until(a, b"JOIN", end)                # bob's JOIN reached alice's node
+    a.sendall(b"PRIVMSG #dockcheck :across the network\r\n")
+    line = until(b, b"across the network", end)
+    print("bob on node %s got: %s" % (sys.argv[3], line.strip().splitlines()[-1].decode(errors="replace")))
 EOF
 }
 
@@ -331,6 +351,35 @@ threaded_works() {
   ((ok == 0)) && [[ $code == 0 ]]
 }
 check "threaded model: echo, chat 001, docker stop -> exit 0" threaded_works
+# One chat network (compose's cluster profile): the host's redis-server on loopback (no registry to pull
+# an image from here) and three containers of the image as nodes; a room message crosses nodes.
+cluster_works() {
+  local rp names=() chats=() ok=0 i e c m code
+  rp=$(pick_port 0)
+  redis-server --port "$rp" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
+    --pidfile "$tmp/redis.pid" --logfile "$tmp/redis.log" || return 1
+  for i in 1 2 3; do
+    e=$(pick_port 0) c=$(pick_port 0) m=$(pick_port 0)
+    names+=("$container-node$i") chats+=("$c")
+    timeout 60 "$docker_bin" run -d --name "$container-node$i" --network host --no-healthcheck "$image" \
+      --config /etc/simul/server.yaml --bind 127.0.0.1 --redis "127.0.0.1:$rp" \
+      --echo-port "$e" --chat-port "$c" --metrics-port "$m" >/dev/null || ok=1
+  done
+  if ((ok == 0)); then
+    { net wait "${chats[0]}" && net wait "${chats[2]}" && net cross "${chats[0]}" "${chats[2]}"; } || ok=1
+  fi
+  for i in "${!names[@]}"; do
+    timeout 40 "$docker_bin" stop -t 20 "${names[$i]}" >/dev/null
+    code=$("$docker_bin" inspect -f '{{.State.ExitCode}}' "${names[$i]}")
+    echo "node$((i + 1)): exit code $code"
+    [[ $code == 0 ]] || ok=1
+    ((ok == 0)) || timeout 10 "$docker_bin" logs --tail 5 "${names[$i]}" 2>&1
+    timeout 30 "$docker_bin" rm -f "${names[$i]}" >/dev/null
+  done
+  kill "$(cat "$tmp/redis.pid")" 2>/dev/null
+  ((ok == 0))
+}
+check "cluster: 3 nodes on one Redis, a room message crosses nodes, docker stop -> exit 0" cluster_works
 if ((${#failed[@]})); then
   say "server log (last 20 lines):"
   timeout 10 "$docker_bin" logs --tail 20 "$container" 2>&1 | sed 's/^/    /'
