@@ -143,7 +143,7 @@ asio::awaitable<void> async_server::listener(tcp::acceptor& acceptor, service sv
 template <session_stream Stream>
 asio::awaitable<void> async_server::chat_session(Stream stream, std::string address) {
   chat_client<Stream> client(stream, cfg_, chat_->next_id());
-  session_scope scope(*this, service::chat, client, std::move(address));
+  session_scope scope(*this, service::chat, client, &address);
   co_await chat_->serve(client, scratch_);
 }
 template asio::awaitable<void> async_server::chat_session(tcp_stream, std::string);

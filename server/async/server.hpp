@@ -99,6 +99,10 @@ class async_server final : public server {
   std::thread reload_thread_;  // the last reload's reader; joined by the next one or the destructor
   // Scratch space for one read at a time; no connection keeps a buffer while it is idle.
   std::array<char, 64 * 1024> scratch_{};
+  // The echo sessions' own read buffer, apart from scratch_ (chat) so that bytes the plain-TCP
+  // echo's read left there for one session (echo_read.hpp) never meet another service's read.
+  std::array<char, 64 * 1024> echo_scratch_{};
+  shared_read_buffer echo_read_{echo_scratch_.data(), echo_scratch_.size()};
 
   asio::io_context io_{1};
   std::optional<tcp::acceptor> echo_acceptor_;
