@@ -30,6 +30,12 @@ def markdown(results: dict, png_rel: str, json_rel: str) -> str:
         "",
     ]
     heads = report.headline(results["ratios"])
+    if heads:
+        lines += ["In brackets: the lowest and highest of the ratios measured in each repeat (both sides in the "
+                  "same round), i.e. the noise of this shared machine around the median ratio.", ""]
+    if heads and not spread:
+        lines += ["**Caveat: one short run per point. The noise of these ratios is unknown (often ±20% or more "
+                  "on this shared 2-core machine): a smoke test, not a result.**", ""]
     for title, parts in heads:
         lines.append(f"- **{title}**")
         lines += [f"  - {p}" for p in parts]
@@ -79,6 +85,13 @@ def markdown(results: dict, png_rel: str, json_rel: str) -> str:
         f"- **chat**: simul only, rooms of {prof['chat_room_size']} users, offered fan-out about "
         f"{prof['chat_deliveries']:,.0f} deliveries/s ({rooms_note}), {prof['chat_s']:g} s; delivery p99, loss "
         "(must be 0).",
+        f"- **fanout**: {prof.get('fanout_users', 1000):,} members in rooms of "
+        f"{', '.join(f'{n:,}' for n in prof.get('fanout_room_sizes', []))}, offered "
+        f"{prof.get('fanout_deliveries', 0):,.0f} deliveries/s whatever the room size, 64-byte messages, "
+        f"{prof.get('fanout_s', 0):g} s. simul: `simul-load chat` (every member also sends, each message "
+        "reaches the other members); Redis: `bench/peers/resp_fanout` (one channel per room, members as "
+        "subscriber connections, one publisher at deliveries ÷ room size messages/s); both latencies from "
+        "the intended send time. deliveries per server CPU-second compares the servers.",
         "",
         "The commands of one point (ports and the source-address block change every run; $WORK is the "
         "run's scratch directory, holding the config below):",
@@ -94,6 +107,7 @@ def markdown(results: dict, png_rel: str, json_rel: str) -> str:
               "the first; latency, memory, threads, accept time: below 1× is better for the first. "
               "Memory ratios against a peer whose per-connection RSS is under 64 B are n/a.", "",
               report.ratio_markdown(results["ratios"], counts), "",
+              report.fanout_ratio_markdown(results["ratios"]), "",
               "## How to read this", "",
               "- Two cores: the server has CPU 0, the load generator (one thread) CPU 1, and loopback TCP "
               "makes the sender's CPU do the receiver's protocol work too. Where the server's CPU column "
