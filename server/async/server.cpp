@@ -133,7 +133,7 @@ asio::awaitable<void> async_server::listener(tcp::acceptor& acceptor, service sv
       continue;
     }
     switch (svc) {
-      case service::echo: spawn(echo_session(std::move(socket), std::move(address)), "echo session"); break;
+      case service::echo: start_echo(std::move(socket), std::move(address)); break;
       case service::chat: spawn(chat_session(std::move(socket), std::move(address)), "chat session"); break;
       case service::metrics: spawn(metrics_session(std::move(socket)), "metrics session"); break;
     }

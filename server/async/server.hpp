@@ -22,6 +22,10 @@
 #include "server/common/config.hpp"
 #include "server/common/server.hpp"
 
+namespace asio::detail {
+class epoll_reactor;
+}
+
 namespace simul::server {
 
 class async_chat;  // chat state (hub and sessions): chat.hpp
@@ -53,6 +57,7 @@ class async_server final : public server {
   // Lives in a session's frame: counts the connection, links it into its service's list, and
   // on exit unlinks it, counts why it ended, releases its admission and may end the drain.
   class session_scope;
+  class tcp_echo;  // echo.cpp
 
   static std::uint16_t port_of(const std::optional<tcp::acceptor>& a);
   void open_listener(std::optional<tcp::acceptor>& a, service svc, std::uint16_t port);
@@ -64,6 +69,8 @@ class async_server final : public server {
   /// text unless `tls`: a TLS client would read it as a broken record) to refuse; `address`
   /// is set to the peer's address when the per-address limit needs it back.
   bool admit(tcp::socket& socket, service svc, std::string& address, bool tls = false);
+  /// A plain-TCP echo connection: a tcp_echo where Asio's epoll reactor is in use, else echo_session.
+  void start_echo(tcp::socket socket, std::string address);
   template <session_stream Stream>
   asio::awaitable<void> echo_session(Stream stream, std::string address);
   template <session_stream Stream>
@@ -103,8 +110,12 @@ class async_server final : public server {
   // echo's read left there for one session (echo_read.hpp) never meet another service's read.
   std::array<char, 64 * 1024> echo_scratch_{};
   shared_read_buffer echo_read_{echo_scratch_.data(), echo_scratch_.size()};
+  asio::detail::epoll_reactor* echo_reactor_ = nullptr;  // tcp_echo's reactor (echo.cpp), once known
 
-  asio::io_context io_{1};
+  // One thread runs it, and only that thread does I/O on its sockets: no locking in the reactor's
+  // per-descriptor I/O (the scheduler keeps its lock for posts from other threads: reload,
+  // request_shutdown).
+  asio::io_context io_{ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::optional<tcp::acceptor> echo_acceptor_;
   std::optional<tcp::acceptor> chat_acceptor_;
   std::optional<tcp::acceptor> metrics_acceptor_;
