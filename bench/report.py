@@ -32,8 +32,8 @@ TITLES = {
     "echo": "Closed-loop echo, 64-byte messages (throughput, p99, server CPU)",
     "open": "Open-loop echo at a fixed rate per connection (latency from the intended send time)",
     "chat": "IRC chat fan-out (users in rooms of 10; delivery latency; loss must be 0)",
-    "fanout": "Fan-out to rooms of 10, 100 and 1,000 members at the same offered deliveries/s: simul chat vs "
-              "Redis pub/sub (the conns column is the room size)",
+    "fanout": "Chat fan-out by room size at the same offered deliveries/s: simul chat vs Redis pub/sub (the "
+              "room column is the members per room)",
 }
 
 
