@@ -35,6 +35,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define PROG "resp_fanout"
+#include "client_util.h"
+
 enum {
   max_size = 4096,
   max_events = 512,
@@ -56,21 +59,6 @@ static uint32_t hist[hist_us_max / hist_step_us + 1];
 static uint64_t hist_count;
 static double max_latency_us;
 
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static long arg(const char *s, long lo, long hi, const char *what) {
-  char *end = NULL;
-  long v = strtol(s, &end, 10);
-  if (!*s || *end || v < lo || v > hi) {
-    fprintf(stderr, "resp_fanout: bad %s: %s (%ld..%ld)\n", what, s, lo, hi);
-    exit(2);
-  }
-  return v;
-}
 
 static void record(double latency_us) {
   if (latency_us < 0) latency_us = 0;
