@@ -89,9 +89,11 @@ def markdown(results: dict, png_rel: str, json_rel: str) -> str:
         f"{', '.join(f'{n:,}' for n in prof.get('fanout_room_sizes', []))}, offered "
         f"{prof.get('fanout_deliveries', 0):,.0f} deliveries/s whatever the room size, 64-byte messages, "
         f"{prof.get('fanout_s', 0):g} s. simul: `simul-load chat` (every member also sends, each message "
-        "reaches the other members); Redis: `bench/peers/resp_fanout` (one channel per room, members as "
-        "subscriber connections, one publisher at deliveries ÷ room size messages/s); both latencies from "
-        "the intended send time. deliveries per server CPU-second compares the servers.",
+        "reaches the other members); Redis: `bench/peers/resp_fanout` (one channel per room; every member "
+        "a subscriber connection and a publisher connection, the publishers at deliveries ÷ room size "
+        "messages/s in all); both latencies from the intended send time, but from different clients "
+        "(simul-load checks every line's order and sender), so compare the servers by deliveries per "
+        "server CPU-second.",
         "",
         "The commands of one point (ports and the source-address block change every run; $WORK is the "
         "run's scratch directory, holding the config below):",

@@ -159,11 +159,11 @@ class ServerPool:
                     "--log-level", "warn"]
             return argv, echo, chat, metrics
         if spec.name == "redis":
-            # No persistence, no protected mode (the subscribers bind to 127.0.0.2 and up), room for
+            # No persistence, no protected mode (the clients bind to 127.X.0.2 and up), room for
             # the subscribers within the open-file limit.
             port = free_port()
             argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--protected-mode", "no",
-                    "--save", "", "--appendonly", "no", "--maxclients", "19000",
+                    "--save", "", "--appendonly", "no", "--maxclients", "19000", "--tcp-backlog", "4096",
                     "--loglevel", "warning"]
             return argv, port, None, None
         if spec.name == "epoll":

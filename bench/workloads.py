@@ -73,7 +73,8 @@ QUICK = Profile(idle_s=1.0, echo_s=1.5, open_s=1.5, chat_s=1.5, open_rate=5.0, c
 def fanout_shape(profile: Profile, members: int) -> tuple[int, int, float]:
     """(users, rooms, PRIVMSGs/s per user) of a fan-out run with rooms of `members`: an IRC message
     reaches the other members - 1, so the per-user rate keeps the offered deliveries/s at
-    fanout_deliveries (Redis's publisher is not a member: its messages/s are deliveries/members)."""
+    fanout_deliveries (a Redis message reaches all the room's subscribers: its publishers send
+    deliveries/members messages/s in all)."""
     users = max(members, profile.fanout_users)
     rooms = max(1, users // members)
     users = rooms * members
@@ -132,9 +133,11 @@ def run_workload(load_bin: Path, workload: str, n: int, run: Running, profile: P
     (processes, threads, open files); returns the point's record (never raises for a failed run: the
     failure is in the record)."""
     if run.spec.name == "redis":
-        _, rooms, _ = fanout_shape(profile, n)
+        # Every member also has a publisher connection, as every IRC user sends from its own.
+        users, rooms, _ = fanout_shape(profile, n)
         argv = pin(core) + [str(RESP_FANOUT), str(run.echo_port), str(rooms), str(n), str(int(profile.fanout_deliveries)),
-                            str(profile.size), str(int(max(1, profile.fanout_s)))]
+                            str(profile.size), str(int(max(1, profile.fanout_s))), str(users),
+                            source.split("-")[0]]
     else:
         argv = load_argv(load_bin, workload, n, run, profile, source, json_path, core)
     record = {"workload": workload, "connections": n, "server": run.spec.name, "command": argv,

@@ -1,17 +1,20 @@
 /* resp_fanout: the load client for Redis pub/sub as a chat fan-out peer (bench/compare's fanout runs).
  *
  * Rooms are channels: ROOMS x MEMBERS subscriber connections, member m of room r subscribed to
- * channel "room<r>" and nothing else, as plain TCP clients speaking RESP. One publisher connection
- * PUBLISHes SIZE-byte messages to the rooms in turn, open loop, at DELIVERIES/MEMBERS messages per
- * second, so the offered fan-out is DELIVERIES deliveries per second whatever the room size (the
- * same offered load bench/compare gives simul's chat rooms). Every message carries the time it
+ * channel "room<r>" and nothing else, as plain TCP clients speaking RESP. PUBLISHERS connections
+ * (default 1; publisher p speaks in room p % ROOMS) PUBLISH SIZE-byte messages in turn, open loop,
+ * at DELIVERIES/MEMBERS messages per second in all, so the offered fan-out is DELIVERIES deliveries
+ * per second whatever the room size (the same offered load bench/compare gives simul's chat
+ * rooms). bench/compare gives every member a publisher connection too, as every IRC user sends
+ * from its own connection (a subscribed RESP connection cannot publish). Every message carries the time it
  * was meant to be sent; each delivery's latency is counted from that intended time (a server
  * that falls behind cannot hide it by slowing the sender down).
  *
- *   resp_fanout PORT ROOMS MEMBERS DELIVERIES_PER_S SIZE SECONDS
+ *   resp_fanout PORT ROOMS MEMBERS DELIVERIES_PER_S SIZE SECONDS [PUBLISHERS]
  *
- * Connects to 127.0.0.1:PORT. Subscribers bind to source addresses 127.0.0.2 up (25,000 each) so
- * 19,000+ connections fit the ephemeral port range. After SECONDS of publishing it waits up to 2 s
+ * Connects to 127.0.0.1:PORT. Connections bind to source addresses from SOURCE (default 127.0.0.2)
+ * up, 25,000 each, so 19,000+ connections fit the ephemeral port range; a new SOURCE per run keeps
+ * the last run's TIME_WAIT entries out of the way (bench/compare passes its run's block). After SECONDS of publishing it waits up to 2 s
  * for the last deliveries, then prints one JSON line:
  *   {"published":..,"expected":..,"delivered":..,"lost":..,"seconds":..,"deliveries_per_s":..,
  *    "p50_ms":..,"p99_ms":..,"p99_9_ms":..,"max_ms":..,"setup_s":..}
@@ -184,8 +187,8 @@ static long parse(struct conn *c, double now, double window_end, long *in_window
 }
 
 int main(int argc, char **argv) {
-  if (argc != 7) {
-    fprintf(stderr, "usage: %s PORT ROOMS MEMBERS DELIVERIES_PER_S SIZE SECONDS\n", argv[0]);
+  if (argc < 7 || argc > 9) {
+    fprintf(stderr, "usage: %s PORT ROOMS MEMBERS DELIVERIES_PER_S SIZE SECONDS [PUBLISHERS [SOURCE]]\n", argv[0]);
     return 2;
   }
   const int port = (int)arg(argv[1], 1, 65535, "port");
@@ -194,9 +197,19 @@ int main(int argc, char **argv) {
   const double deliveries = (double)arg(argv[4], 1, 100000000, "deliveries/s");
   const size_t size = (size_t)arg(argv[5], 18, max_size, "size");
   const double seconds = (double)arg(argv[6], 1, 3600, "seconds");
+  const long publishers = argc >= 8 ? arg(argv[7], 1, 60000, "publishers") : 1;
+  struct in_addr source = {htonl(INADDR_LOOPBACK + 1)};
+  if (argc == 9 && inet_pton(AF_INET, argv[8], &source) != 1) {
+    fprintf(stderr, "resp_fanout: bad source address: %s\n", argv[8]);
+    return 2;
+  }
   const long n = (long)rooms * members;
   if (n > 60000) {
     fprintf(stderr, "resp_fanout: at most 60,000 subscribers\n");
+    return 2;
+  }
+  if (argc >= 8 && n + strtol(argv[7], NULL, 10) > 100000) {
+    fprintf(stderr, "resp_fanout: at most 100,000 connections\n");
     return 2;
   }
   struct rlimit rl;
@@ -218,7 +231,7 @@ int main(int argc, char **argv) {
   for (long i = 0; i < n; ++i) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in from = {.sin_family = AF_INET};
-    from.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1 + (uint32_t)(i / ports_per_source));
+    from.sin_addr.s_addr = htonl(ntohl(source.s_addr) + (uint32_t)(i / ports_per_source));
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
         bind(fd, (struct sockaddr *)&from, sizeof from) != 0 ||
@@ -238,16 +251,27 @@ int main(int argc, char **argv) {
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)i};
     epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
   }
-  int pub = socket(AF_INET, SOCK_STREAM, 0);
-  if (pub < 0 || connect(pub, (struct sockaddr *)&to, sizeof to) != 0) {
-    perror("resp_fanout: publisher connect");
-    return 1;
+  /* Publisher p speaks for room p % rooms; its replies (receiver counts) are read and dropped. */
+  int *pubs = calloc((size_t)publishers, sizeof *pubs);
+  if (!pubs) return 1;
+  for (long p = 0; p < publishers; ++p) {
+    long k = n + p; /* its place in the source-address blocks, after the subscribers */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in from = {.sin_family = AF_INET};
+    from.sin_addr.s_addr = htonl(ntohl(source.s_addr) + (uint32_t)(k / ports_per_source));
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (struct sockaddr *)&from, sizeof from) != 0 ||
+        connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
+      fprintf(stderr, "resp_fanout: publisher %ld connect: %s\n", p, strerror(errno));
+      return 1;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    struct epoll_event pev = {.events = EPOLLIN, .data.u64 = (uint64_t)k};
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &pev);
+    pubs[p] = fd;
   }
-  int one = 1;
-  setsockopt(pub, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  fcntl(pub, F_SETFL, O_NONBLOCK);
-  struct epoll_event pev = {.events = EPOLLIN, .data.u64 = UINT64_MAX};
-  epoll_ctl(ep, EPOLL_CTL_ADD, pub, &pev);
 
   struct epoll_event events[max_events];
   static char discard[64 * 1024];
@@ -262,7 +286,7 @@ int main(int argc, char **argv) {
     }
     int k = epoll_wait(ep, events, max_events, 100);
     for (int j = 0; j < k; ++j) {
-      if (events[j].data.u64 == UINT64_MAX) continue;
+      if (events[j].data.u64 >= (uint64_t)n) continue;
       struct conn *c = &subs[events[j].data.u64];
       ssize_t r = recv(c->fd, c->buf + c->len, inbuf_cap - c->len, 0);
       if (r <= 0) {
@@ -285,7 +309,7 @@ int main(int argc, char **argv) {
   char payload[max_size + 1];
   memset(payload, 'x', sizeof payload);
   const double start = now_s(), end = start + seconds, drain_end = end + 2;
-  long published = 0, next_room = 0;
+  long published = 0;
   int protocol_error = 0;
   for (;;) {
     double t = now_s();
@@ -300,17 +324,17 @@ int main(int argc, char **argv) {
       memcpy(payload, ts, 16);
       payload[16] = ':';
       char chan[32];
-      int cl = snprintf(chan, sizeof chan, "room%ld", next_room);
+      const long p = published % publishers;
+      int cl = snprintf(chan, sizeof chan, "room%ld", p % rooms);
       int len = snprintf(msg, size + 256, "*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%s\r\n$%zu\r\n", cl, chan, size);
       memcpy(msg + len, payload, size);
       memcpy(msg + len + size, "\r\n", 2);
-      if (send_all(pub, msg, (size_t)len + size + 2) != 0) {
+      if (send_all(pubs[p], msg, (size_t)len + size + 2) != 0) {
         fprintf(stderr, "resp_fanout: publish failed: %s\n", strerror(errno));
         return 1;
       }
       ++published;
       ++backlog;
-      next_room = (next_room + 1) % rooms;
     }
     if (published >= (long)(seconds * rate) && t >= end && delivered >= published * members) break;
     double next_due = start + (double)published / rate;
@@ -320,8 +344,8 @@ int main(int argc, char **argv) {
     int k = epoll_wait(ep, events, max_events, wait_ms);
     double now = now_s();
     for (int j = 0; j < k; ++j) {
-      if (events[j].data.u64 == UINT64_MAX) {
-        while (recv(pub, discard, sizeof discard, 0) > 0) {
+      if (events[j].data.u64 >= (uint64_t)n) {
+        while (recv(pubs[events[j].data.u64 - (uint64_t)n], discard, sizeof discard, 0) > 0) {
         }
         continue;
       }
