@@ -78,11 +78,62 @@ void async_chat::deliver(core::hub_output out) {
       r.stop_with_error(disconnect_reason::sendq);
       return push_result::over_limit;
     }
-    if (was_empty) r.wake.cancel();
+    if (was_empty) wake_writer(r);
     return push_result::queued;
   }, [&](core::client_id id) {
     if (auto it = sessions_.find(id); it != sessions_.end()) it->second->close_after_flush(disconnect_reason::killed);
   });
+}
+
+void async_chat::wake_writer(chat_session& s) {
+  if (!s.writer_idle) {
+    s.wake.cancel();
+    return;
+  }
+  // The writer sleeps until its liveness deadline. Waking it costs a timer cancelled and re-armed
+  // and a coroutine resumed per delivery: the largest user-space cost of a fan-out (perf,
+  // docs/BENCHMARKS.md). Instead its first batch is written by one pass over every such writer,
+  // after everything the current handler delivers, and its timer stays armed.
+  if (!s.flush_queued) {
+    s.flush_queued = true;
+    flush_list_.push_back(s.id);
+  }
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    asio::post(s.wake.get_executor(), [this] { flush(); });
+  }
+}
+
+void async_chat::flush() {
+  flush_posted_ = false;
+  flushing_.swap(flush_list_);
+  auto& st = stats_.of(service::chat);
+  std::array<std::string_view, chat_write_batch_lines> views;
+  std::array<asio::const_buffer, chat_write_batch_lines> buffers;
+  for (auto id : flushing_) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) continue;
+    auto& s = *it->second;
+    s.flush_queued = false;
+    if (s.stopped() || !s.writer_idle || s.queue.empty()) continue;  // its writer has it
+    auto n = s.queue.peek(views, chat_write_batch_bytes);
+    for (std::size_t i = 0; i < n; ++i) buffers[i] = asio::buffer(views[i]);
+    asio::error_code ec;
+    auto written = s.write_lines(std::span<const asio::const_buffer>(buffers.data(), n), ec);
+    if (ec == asio::error::would_block) {
+      s.wake.cancel();  // a full socket: the writer waits for room (and retries these bytes first)
+      continue;
+    }
+    if (ec) {
+      s.stop(disconnect_reason::error);
+      continue;
+    }
+    st.bytes_out_total.add(written);
+    s.bytes_out += written;
+    s.queue.consume(written, clock::now());
+    if (!s.queue.empty()) s.wake.cancel();  // more than a batch, or a partial write: the writer goes on
+  }
+  flushing_.clear();
 }
 
 void async_chat::kill(chat_session& s, disconnect_reason why) {
@@ -137,7 +188,12 @@ asio::awaitable<void> async_chat::reader(chat_client<Stream>& s, std::span<char>
     stats_.lines_in_total.add();
     s.live.on_activity(now);
     auto out = framing_error ? hub_.on_line_too_long(s.id) : hub_.on_line(s.id, line);
-    if (out.registered_now) s.live.on_registered(now);
+    if (out.registered_now) {
+      s.live.on_registered(now);
+      // Its deadline moved from registration to the first PING, maybe earlier than the one an
+      // idle writer sleeps until (deliveries no longer wake it to re-arm: wake_writer).
+      if (s.writer_idle && s.live.next_deadline() < s.wake.expiry()) s.wake.cancel();
+    }
     if (out.close) s.close_after_flush(disconnect_reason::client);  // QUIT: the ERROR goes out, then the close
     deliver(std::move(out));
   };
@@ -229,9 +285,12 @@ asio::awaitable<void> async_chat::writer(chat_client<Stream>& s) {
       continue;
     }
     if (s.closing()) break;  // flushed
-    // Sleep until a delivery wakes us or the liveness deadline (registration, PING) comes.
+    // Sleep until the liveness deadline (registration, PING) comes, or a delivery wakes us;
+    // meanwhile flush() may write lines for us (wake_writer).
     s.wake.expires_at(s.live.next_deadline());
+    s.writer_idle = true;
     co_await s.wake.async_wait(nothrow);
+    s.writer_idle = false;
     if (s.stopped()) break;
     on_deadline(s);
   }

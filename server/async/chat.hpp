@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
@@ -47,7 +48,12 @@ class chat_session : public connection {
   asio::steady_timer pause;                // the reader's flood throttle and flush deadline
   asio::cancellation_signal stop_reading;  // ends the reader's wait for input
   bool writer_done = false;
+  bool writer_idle = false;                // the writer sleeps on `wake` until a deadline
+  bool flush_queued = false;               // in async_chat's list of idle writers to flush
   std::string last_words;                  // written best-effort after a stop_with_error()
+
+  /// A non-blocking write of queued lines, for the flush of a delivery to an idle writer.
+  virtual std::size_t write_lines(std::span<const asio::const_buffer> lines, asio::error_code& ec) = 0;
 
  protected:
   void on_stop(disconnect_reason why) override;
@@ -63,6 +69,10 @@ class chat_client final : public chat_session {
  public:
   chat_client(Stream& s, const config& cfg, core::client_id i) : chat_session(cfg, s.get_executor(), i), stream(s) {}
   Stream& stream;
+
+  std::size_t write_lines(std::span<const asio::const_buffer> lines, asio::error_code& ec) override {
+    return stream.write_some(lines, ec);
+  }
 
  private:
   void cancel_stream() override {
@@ -99,6 +109,11 @@ class async_chat {
   template <session_stream Stream>
   asio::awaitable<void> writer(chat_client<Stream>& s);
   void deliver(core::hub_output out);
+  /// A line was queued for `s`, whose queue was empty: have its writer send it.
+  void wake_writer(chat_session& s);
+  /// Writes, in one posted pass, the first batch of every idle writer that got lines since
+  /// the last pass; only a writer with more left (or a full socket) is woken.
+  void flush();
   /// Cuts a client off for `why`: ERROR to it, QUIT to its peers, its queue dropped.
   void kill(chat_session& s, disconnect_reason why);
   /// The writer's deadlines (SendQ soft limit, registration, PING, Ping timeout) came.
@@ -108,6 +123,9 @@ class async_chat {
   stats& stats_;
   core::chat_hub hub_;
   std::unordered_map<core::client_id, chat_session*> sessions_;
+  std::vector<core::client_id> flush_list_;  // idle writers with lines (wake_writer), for flush()
+  std::vector<core::client_id> flushing_;
+  bool flush_posted_ = false;
   core::client_id next_id_ = 1;
   bool draining_ = false;
 };
