@@ -61,6 +61,7 @@ asio::awaitable<void> async_chat::serve(chat_client<Stream>& s, std::span<char> 
   co_await (reader(s, scratch) && writer(s));
 
   sessions_.erase(s.id);
+  if (s.flush_queued) std::erase(flush_list_, &s);  // the list holds pointers: none may outlive it
   deliver(hub_.disconnect(s.id, quit_message(s.reason())));  // a no-op if QUIT or a kill already removed it
 }
 template asio::awaitable<void> async_chat::serve(chat_client<tcp_stream>&, std::span<char>);
@@ -96,7 +97,7 @@ void async_chat::wake_writer(chat_session& s) {
   // after everything the current handler delivers, and its timer stays armed.
   if (!s.flush_queued) {
     s.flush_queued = true;
-    flush_list_.push_back(s.id);
+    flush_list_.push_back(&s);
   }
   if (!flush_posted_) {
     flush_posted_ = true;
@@ -110,10 +111,8 @@ void async_chat::flush() {
   auto& st = stats_.of(service::chat);
   std::array<std::string_view, chat_write_batch_lines> views;
   std::array<asio::const_buffer, chat_write_batch_lines> buffers;
-  for (auto id : flushing_) {
-    auto it = sessions_.find(id);
-    if (it == sessions_.end()) continue;
-    auto& s = *it->second;
+  for (auto* session : flushing_) {
+    auto& s = *session;
     s.flush_queued = false;
     if (s.stopped() || !s.writer_idle || s.queue.empty()) continue;  // its writer has it
     auto n = s.queue.peek(views, chat_write_batch_bytes);

@@ -123,8 +123,8 @@ class async_chat {
   stats& stats_;
   core::chat_hub hub_;
   std::unordered_map<core::client_id, chat_session*> sessions_;
-  std::vector<core::client_id> flush_list_;  // idle writers with lines (wake_writer), for flush()
-  std::vector<core::client_id> flushing_;
+  std::vector<chat_session*> flush_list_;  // idle writers with lines (wake_writer), for flush()
+  std::vector<chat_session*> flushing_;
   bool flush_posted_ = false;
   core::client_id next_id_ = 1;
   bool draining_ = false;
