@@ -135,7 +135,8 @@ def markdown(results: dict, png_rel: str, json_rel: str) -> str:
         lines += ["## Limits, failures and points not run", ""]
         for p in notes:
             text = "; ".join(p["reasons"] + p.get("notes", []))[:400]
-            lines.append(f"- {SPECS[p['server']].label}, {p['workload']}, {p['connections']:,} connections: "
+            where = f"rooms of {p['connections']:,}" if p["workload"] == "fanout" else f"{p['connections']:,} connections"
+            lines.append(f"- {SPECS[p['server']].label}, {p['workload']}, {where}: "
                          f"**{p['status'].upper()}**: {text}")
         seen = set()
         for k in results["skipped"]:
@@ -145,8 +146,9 @@ def markdown(results: dict, png_rel: str, json_rel: str) -> str:
             seen.add(key)
             ns = sorted({x["connections"] for x in results["skipped"]
                          if (x["server"], x["workload"], x["reason"]) == key})
+            unit = "members per room" if k["workload"] == "fanout" else "connections"
             lines.append(f"- {SPECS[k['server']].label}, {k['workload']}, {', '.join(f'{n:,}' for n in ns)} "
-                         f"connections: {k['reason']}")
+                         f"{unit}: {k['reason'].replace(' connections', ' members' if k['workload'] == 'fanout' else ' connections')}")
         lines.append("")
     lines += ["## Reproduce", "", "```", "make demo                        # full: this report",
               "bench/compare --quick --out /tmp/b  # the CI smoke test, under 2 minutes", "```", "",
