@@ -108,17 +108,12 @@ void async_chat::wake_writer(chat_session& s) {
 void async_chat::flush() {
   flush_posted_ = false;
   flushing_.swap(flush_list_);
-  auto& st = stats_.of(service::chat);
-  std::array<std::string_view, chat_write_batch_lines> views;
-  std::array<asio::const_buffer, chat_write_batch_lines> buffers;
   for (auto* session : flushing_) {
     auto& s = *session;
     s.flush_queued = false;
     if (s.stopped() || !s.writer_idle || s.queue.empty()) continue;  // its writer has it
-    auto n = s.queue.peek(views, chat_write_batch_bytes);
-    for (std::size_t i = 0; i < n; ++i) buffers[i] = asio::buffer(views[i]);
     asio::error_code ec;
-    auto written = s.write_lines(std::span<const asio::const_buffer>(buffers.data(), n), ec);
+    write_batch(s, ec);
     if (ec == asio::error::would_block) {
       s.wake.cancel();  // a full socket: the writer waits for room (and retries these bytes first)
       continue;
@@ -127,12 +122,24 @@ void async_chat::flush() {
       s.stop(disconnect_reason::error);
       continue;
     }
-    st.bytes_out_total.add(written);
-    s.bytes_out += written;
-    s.queue.consume(written, clock::now());
     if (!s.queue.empty()) s.wake.cancel();  // more than a batch, or a partial write: the writer goes on
   }
   flushing_.clear();
+}
+
+std::size_t async_chat::write_batch(chat_session& s, asio::error_code& ec) {
+  // On the loop thread's stack, not in a session's frame: 2 KiB an idle client does not hold.
+  std::array<std::string_view, chat_write_batch_lines> views;
+  std::array<asio::const_buffer, chat_write_batch_lines> buffers;
+  auto n = s.queue.peek(views, chat_write_batch_bytes);
+  for (std::size_t i = 0; i < n; ++i) buffers[i] = asio::buffer(views[i]);
+  auto written = s.write_lines(std::span<const asio::const_buffer>(buffers.data(), n), ec);
+  if (ec) return 0;
+  auto& st = stats_.of(service::chat);
+  st.bytes_out_total.add(written);
+  s.bytes_out += written;
+  s.queue.consume(written, clock::now());
+  return written;
 }
 
 void async_chat::kill(chat_session& s, disconnect_reason why) {
@@ -241,9 +248,6 @@ asio::awaitable<void> async_chat::reader(chat_client<Stream>& s, std::span<char>
 template <session_stream Stream>
 asio::awaitable<void> async_chat::writer(chat_client<Stream>& s) {
   using namespace asio::experimental::awaitable_operators;
-  auto& st = stats_.of(service::chat);
-  std::array<std::string_view, chat_write_batch_lines> views;
-  std::array<asio::const_buffer, chat_write_batch_lines> buffers;
   // The connection's deadlines, all on the `wake` timer: the SendQ soft limit and liveness.
   auto next_deadline = [&] {
     if (s.closing()) return clock::time_point::max();
@@ -253,10 +257,8 @@ asio::awaitable<void> async_chat::writer(chat_client<Stream>& s) {
   while (!s.stopped()) {
     if (!s.queue.empty()) {
       // Written without waiting (the stream is non-blocking); a full socket is waited for below.
-      auto n = s.queue.peek(views, chat_write_batch_bytes);
-      for (std::size_t i = 0; i < n; ++i) buffers[i] = asio::buffer(views[i]);
       asio::error_code ec;
-      auto written = s.stream.write_some(std::span(buffers.data(), n), ec);
+      write_batch(s, ec);
       if (ec == asio::error::would_block) {
         // The client is not taking its lines. Wait until it does, or until a deadline: this
         // is how the soft SendQ limit fires when no further line comes to be queued.
@@ -276,9 +278,6 @@ asio::awaitable<void> async_chat::writer(chat_client<Stream>& s) {
         s.stop(disconnect_reason::error);
         break;
       }
-      st.bytes_out_total.add(written);
-      s.bytes_out += written;
-      s.queue.consume(written, clock::now());
       // Fairness between clients: at most one batch per turn, as a completed async write.
       if (!s.queue.empty()) co_await asio::post(s.stream.get_executor(), asio::use_awaitable);
       continue;

@@ -114,6 +114,9 @@ class async_chat {
   /// Writes, in one posted pass, the first batch of every idle writer that got lines since
   /// the last pass; only a writer with more left (or a full socket) is woken.
   void flush();
+  /// Writes the first batch (chat_write_batch_bytes) of `s`'s queue without waiting, counts it
+  /// and takes it off the queue; on an error (would_block: a full socket) nothing is taken.
+  std::size_t write_batch(chat_session& s, asio::error_code& ec);
   /// Cuts a client off for `why`: ERROR to it, QUIT to its peers, its queue dropped.
   void kill(chat_session& s, disconnect_reason why);
   /// The writer's deadlines (SendQ soft limit, registration, PING, Ping timeout) came.
