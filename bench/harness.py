@@ -43,9 +43,15 @@ class Harness:
         for rep in range(1, self.args.repeats + 1):
             for n in self.args.connections:
                 for s in self.args.servers:
-                    ws = [w for w in self.args.workloads if w != "chat" or SPECS[s].chat]
+                    ws = [w for w in self.args.workloads if w != "fanout" and w in SPECS[s].workloads]
                     if ws:
                         groups.append((rep, s, n, ws))
+            # Fan-out points are keyed by room size (a fixed number of members over all rooms).
+            if "fanout" in self.args.workloads:
+                for members in self.profile.fanout_room_sizes:
+                    for s in self.args.servers:
+                        if "fanout" in SPECS[s].workloads:
+                            groups.append((rep, s, members, ["fanout"]))
         return groups
 
     def skip(self, server, n, workload, reason, failure):

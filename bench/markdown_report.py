@@ -30,6 +30,12 @@ def markdown(results: dict, png_rel: str, json_rel: str) -> str:
         "",
     ]
     heads = report.headline(results["ratios"])
+    if heads:
+        lines += ["In brackets: the lowest and highest of the ratios measured in each repeat (both sides in the "
+                  "same round), i.e. the noise of this shared machine around the median ratio.", ""]
+    if heads and not spread:
+        lines += ["**Caveat: one short run per point. The noise of these ratios is unknown (often ±20% or more "
+                  "on this shared 2-core machine): a smoke test, not a result.**", ""]
     for title, parts in heads:
         lines.append(f"- **{title}**")
         lines += [f"  - {p}" for p in parts]
@@ -79,6 +85,15 @@ def markdown(results: dict, png_rel: str, json_rel: str) -> str:
         f"- **chat**: simul only, rooms of {prof['chat_room_size']} users, offered fan-out about "
         f"{prof['chat_deliveries']:,.0f} deliveries/s ({rooms_note}), {prof['chat_s']:g} s; delivery p99, loss "
         "(must be 0).",
+        f"- **fanout**: {prof.get('fanout_users', 1000):,} members in rooms of "
+        f"{', '.join(f'{n:,}' for n in prof.get('fanout_room_sizes', []))}, offered "
+        f"{prof.get('fanout_deliveries', 0):,.0f} deliveries/s whatever the room size, 64-byte messages, "
+        f"{prof.get('fanout_s', 0):g} s. simul: `simul-load chat` (every member also sends, each message "
+        "reaches the other members); Redis: `bench/peers/resp_fanout` (one channel per room; every member "
+        "a subscriber connection and a publisher connection, the publishers at deliveries ÷ room size "
+        "messages/s in all); both latencies from the intended send time, but from different clients "
+        "(simul-load checks every line's order and sender), so compare the servers by deliveries per "
+        "server CPU-second.",
         "",
         "The commands of one point (ports and the source-address block change every run; $WORK is the "
         "run's scratch directory, holding the config below):",
@@ -94,15 +109,17 @@ def markdown(results: dict, png_rel: str, json_rel: str) -> str:
               "the first; latency, memory, threads, accept time: below 1× is better for the first. "
               "Memory ratios against a peer whose per-connection RSS is under 64 B are n/a.", "",
               report.ratio_markdown(results["ratios"], counts), "",
+              report.fanout_ratio_markdown(results["ratios"]), "",
               "## How to read this", "",
               "- Two cores: the server has CPU 0, the load generator (one thread) CPU 1, and loopback TCP "
               "makes the sender's CPU do the receiver's protocol work too. Where the server's CPU column "
               "is well under 100%, closed-loop throughput is the client's limit, not the server's; "
               "*round trips per server CPU-second* is the figure that compares servers.",
-              "- Open-loop latency at 5,000 connections was much the same for every server: in runs before "
-              "simul-load armed its sessions ahead of the start, much of it was the load generator's own "
-              "start of the measured phase (bench/README.md), which is also why the full run stops the "
-              "open loop there. The differences at 100–1,000 are the servers'.",
+              "- Open-loop latency: until this harness version the full run stopped the open loop at 5,000 "
+              "connections, because simul-load's own start of the measured phase set the tail above that "
+              "(the same p99 for every server). simul-load now arms its sessions before the start "
+              "(bench/README.md), so 10,000 and 19,000 are measured again: compare the servers there "
+              "only where their p99s differ by more than the ± spread.",
               "- Memory per connection is user space only (RSS after minus before, divided by the "
               "connections the server held; Pss for the fork peer). Socket buffers are kernel memory, the "
               "same for every server, which is why the C epoll peer shows a few bytes.",
@@ -118,7 +135,8 @@ def markdown(results: dict, png_rel: str, json_rel: str) -> str:
         lines += ["## Limits, failures and points not run", ""]
         for p in notes:
             text = "; ".join(p["reasons"] + p.get("notes", []))[:400]
-            lines.append(f"- {SPECS[p['server']].label}, {p['workload']}, {p['connections']:,} connections: "
+            where = f"rooms of {p['connections']:,}" if p["workload"] == "fanout" else f"{p['connections']:,} connections"
+            lines.append(f"- {SPECS[p['server']].label}, {p['workload']}, {where}: "
                          f"**{p['status'].upper()}**: {text}")
         seen = set()
         for k in results["skipped"]:
@@ -128,8 +146,9 @@ def markdown(results: dict, png_rel: str, json_rel: str) -> str:
             seen.add(key)
             ns = sorted({x["connections"] for x in results["skipped"]
                          if (x["server"], x["workload"], x["reason"]) == key})
+            unit = "members per room" if k["workload"] == "fanout" else "connections"
             lines.append(f"- {SPECS[k['server']].label}, {k['workload']}, {', '.join(f'{n:,}' for n in ns)} "
-                         f"connections: {k['reason']}")
+                         f"{unit}: {k['reason'].replace(' connections', ' members' if k['workload'] == 'fanout' else ' connections')}")
         lines.append("")
     lines += ["## Reproduce", "", "```", "make demo                        # full: this report",
               "bench/compare --quick --out /tmp/b  # the CI smoke test, under 2 minutes", "```", "",

@@ -7,16 +7,18 @@ bench/compare imports this when its interpreter has matplotlib, and otherwise ru
 /usr/bin/python3 (where the python3-matplotlib package installs), so a pyenv or venv python on PATH
 still gets a plot.
 
-Four panels against connection count (log scale): server memory per idle connection, closed-loop
-echo throughput, open-loop echo p99, chat delivery p99. Bars span the repeats' min–max; a red ✕ on
-the axis marks a count where a server hit a limit or failed.
+Six panels. Against connection count (log scale): server memory per idle connection, closed-loop
+echo throughput and round trips per server CPU-second, open-loop echo p99, chat delivery p99.
+Against room size: chat fan-out deliveries per server CPU-second (simul and Redis). Bars span the
+repeats' min–max; a red ✕ on the axis marks a point where a server hit a limit or failed.
 """
 
 import json
 import sys
 
-COLORS = {"async": "#1f77b4", "threaded": "#d62728", "epoll": "#2ca02c", "asyncio": "#9467bd", "fork": "#8c564b"}
-MARKERS = {"async": "o", "threaded": "s", "epoll": "^", "asyncio": "D", "fork": "v"}
+COLORS = {"async": "#1f77b4", "threaded": "#d62728", "epoll": "#2ca02c", "asyncio": "#9467bd", "fork": "#8c564b",
+          "redis": "#ff7f0e"}
+MARKERS = {"async": "o", "threaded": "s", "epoll": "^", "asyncio": "D", "fork": "v", "redis": "P"}
 
 # On log axes a value at or below zero cannot be drawn: memory per connection under 10 bytes (the
 # C peers hold an idle socket in kernel memory only) is drawn at 10 bytes.
@@ -25,8 +27,10 @@ FLOORS = {"rss_per_conn": 10 / 1024, "p99": 1e-3}
 PANELS = [
     ("idle", "rss_per_conn", "Server memory per idle connection", "KiB per connection (log; < 10 B drawn at 10 B)", 1 / 1024, True),
     ("echo", "msgs_per_s", "Closed-loop echo throughput", "round trips / s", 1.0, False),
+    ("echo", "msgs_per_cpu_s", "Closed-loop echo round trips per server CPU-second", "round trips / CPU-s", 1.0, False),
     ("open", "p99", "Open-loop echo p99 latency", "ms (log)", 1.0, True),
     ("chat", "p99", "Chat delivery p99 latency (simul only)", "ms (log)", 1.0, True),
+    ("fanout", "msgs_per_cpu_s", "Chat fan-out deliveries per server CPU-second", "deliveries / CPU-s", 1.0, False),
 ]
 
 
@@ -39,7 +43,7 @@ def plot(results: dict, png_path: str) -> None:
     points = results["points"]
     labels = {s["name"]: s["label"] for s in results["meta"]["servers"]}
     order = [s["name"] for s in results["meta"]["servers"]]
-    fig, axes = plt.subplots(2, 2, figsize=(13, 9), dpi=100)
+    fig, axes = plt.subplots(3, 2, figsize=(13, 13), dpi=100)
     for ax, (workload, key, title, ylabel, scale, logy) in zip(axes.flat, PANELS):
         drew = False
         for server in order:
@@ -65,6 +69,8 @@ def plot(results: dict, png_path: str) -> None:
                                 fontsize=7, color="red", ha="center")
         ax.set_xscale("log")
         counts = results["meta"]["connections"]
+        if workload == "fanout":
+            counts = sorted({p["connections"] for p in points if p["workload"] == "fanout"}) or counts
         ax.xaxis.set_major_locator(FixedLocator(counts))
         ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
@@ -79,7 +85,7 @@ def plot(results: dict, png_path: str) -> None:
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
             ax.set_ylim(bottom=0)
         ax.set_title(title, fontsize=11)
-        ax.set_xlabel("connections (log)")
+        ax.set_xlabel("members per room (log)" if workload == "fanout" else "connections (log)")
         ax.set_ylabel(ylabel)
         ax.grid(True, which="both", alpha=0.3)
         if drew:

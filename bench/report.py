@@ -22,6 +22,9 @@ METRICS = {
              ("server_cpu_pct", "server CPU", "%", None)],
     "chat": [("msgs_per_s", "deliveries/s", "", "higher"), ("p99", "delivery p99", "ms", "lower"),
              ("lost", "lost", "", "lower"), ("server_cpu_pct", "server CPU", "%", None)],
+    "fanout": [("msgs_per_s", "deliveries/s", "", "higher"), ("p99", "delivery p99", "ms", "lower"),
+               ("lost", "lost", "", "lower"), ("server_cpu_pct", "server CPU", "%", None),
+               ("msgs_per_cpu_s", "deliveries/CPU-s", "", "higher")],
 }
 
 TITLES = {
@@ -29,6 +32,8 @@ TITLES = {
     "echo": "Closed-loop echo, 64-byte messages (throughput, p99, server CPU)",
     "open": "Open-loop echo at a fixed rate per connection (latency from the intended send time)",
     "chat": "IRC chat fan-out (users in rooms of 10; delivery latency; loss must be 0)",
+    "fanout": "Chat fan-out by room size at the same offered deliveries/s: simul chat vs Redis pub/sub (the "
+              "room column is the members per room)",
 }
 
 
@@ -66,12 +71,13 @@ def aggregate(records: list[dict]) -> list[dict]:
                  "notes": sorted({r["note"] for r in runs if r.get("note")}) + backlog_note(runs, n),
                  "held": _median([r.get("held") for r in use]), "metrics": {}}
         for key, *_ in METRICS[workload]:
-            vals = [v for v in (value(r, key) for r in use) if v is not None]
+            pairs = [(r.get("repeat", 1), v) for r, v in ((r, value(r, key)) for r in use) if v is not None]
+            vals = [v for _, v in pairs]
             if vals:
                 med = statistics.median(vals)
                 point["metrics"][key] = {"median": med, "min": min(vals), "max": max(vals),
                                          "spread_pct": (100.0 * (max(vals) - min(vals)) / abs(med)) if med else 0.0,
-                                         "values": vals}
+                                         "values": vals, "by_repeat": {str(k): v for k, v in pairs}}
         points.append(point)
     return points
 
@@ -115,6 +121,8 @@ RATIO_FIGURES = [
     ("idle", "threads_per_conn", "server threads per connection", 0.01),
     ("idle", "accept_all_s", "time until the server held every connection", 0.001),
     ("chat", "p99", "chat delivery p99", 0.001),
+    ("fanout", "msgs_per_cpu_s", "fan-out deliveries per server CPU-second", 1.0),
+    ("fanout", "p99", "fan-out delivery p99", 0.001),
 ]
 
 
@@ -122,20 +130,29 @@ def ratios(points: list[dict], servers: list[str], counts: list[int]) -> list[di
     """Each model against the C epoll peer, and async against threaded, at every connection count
     where both completed."""
     by = lookup(points)
-    pairs = [(s, "epoll") for s in servers if s != "epoll" and "epoll" in servers]
+    pairs = [(s, "epoll") for s in servers if s not in ("epoll", "redis") and "epoll" in servers]
+    pairs += [(s, "redis") for s in ("async", "threaded") if s in servers and "redis" in servers]
     if "async" in servers and "threaded" in servers:
         pairs.insert(0, ("async", "threaded"))
     out = []
     for a, b in pairs:
         for workload, key, meaning, floor in RATIO_FIGURES:
-            for n in counts:
+            for n in sorted({p["connections"] for p in points if p["workload"] == workload}):
                 va, vb = metric(by, a, workload, n, key), metric(by, b, workload, n, key)
                 if va is None or vb is None:
                     continue
                 r = {"a": a, "b": b, "workload": workload, "key": key, "meaning": meaning, "connections": n,
-                     "a_value": va, "b_value": vb, "ratio": None}
+                     "a_value": va, "b_value": vb, "ratio": None, "range": None, "paired": 0}
                 if abs(vb) >= floor:
                     r["ratio"] = va / vb
+                    # The noise: the ratio in each repeat (both sides measured in the same round),
+                    # min–max over the repeats.
+                    ra = by[(a, workload, n)]["metrics"][key].get("by_repeat") or {}
+                    rb = by[(b, workload, n)]["metrics"][key].get("by_repeat") or {}
+                    each = [ra[k] / rb[k] for k in ra if k in rb and abs(rb[k]) >= floor]
+                    r["paired"] = len(each)
+                    if each:
+                        r["range"] = [min(each), max(each)]
                 out.append(r)
     return out
 
@@ -182,6 +199,16 @@ def fmt_ratio(r: float | None) -> str:
     return f"{r:.2f}×" if r < 10 else f"{r:.0f}×"
 
 
+def fmt_noise(r: dict) -> str:
+    """The min–max of a ratio over the repeats, or why there is none."""
+    if r.get("ratio") is None:
+        return ""
+    if r.get("paired", 0) < 2 or not r.get("range"):
+        return "one run: noise unknown"
+    lo, hi = r["range"]
+    return f"{fmt_ratio(lo)}–{fmt_ratio(hi)} over {r['paired']} runs"
+
+
 def status_cell(p: dict) -> str:
     if p["status"] == "ok":
         return "ok"
@@ -195,7 +222,9 @@ def status_cell(p: dict) -> str:
 
 def table_rows(points: list[dict], workload: str, servers: list[str], counts: list[int], spread: bool):
     by = lookup(points)
-    head = ["server", "conns", "status"] + [
+    if workload == "fanout":  # keyed by room size
+        counts = sorted({p["connections"] for p in points if p["workload"] == "fanout"})
+    head = ["server", "room" if workload == "fanout" else "conns", "status"] + [
         label + (f" ({unit})" if unit in ("ms", "s", "%") else "") for _, label, unit, _ in METRICS[workload]]
     rows = []
     for s in servers:
@@ -230,6 +259,7 @@ UNITS = {"msgs_per_s": ("", "/s"), "msgs_per_cpu_s": ("", "/CPU-s"), "p99": ("ms
 # What the headline shows: async vs threaded in full; every other server against the C epoll peer
 # in throughput, efficiency and latency only (their memory ratios against ~0 B are meaningless).
 HEADLINE_VS_EPOLL = {("echo", "msgs_per_s"), ("echo", "msgs_per_cpu_s"), ("open", "p99")}
+HEADLINE_VS_REDIS = {("fanout", "msgs_per_cpu_s"), ("fanout", "p99")}
 
 
 def fmt_value(key: str, v) -> str:
@@ -247,6 +277,10 @@ def headline(ratio_list: list[dict]) -> list[tuple[str, list[str]]]:
     for r in ratio_list:
         if r["b"] == "epoll" and (r["workload"], r["key"]) not in HEADLINE_VS_EPOLL:
             continue
+        if r["b"] == "redis" and (r["workload"], r["key"]) not in HEADLINE_VS_REDIS:
+            continue
+        if r["workload"] == "fanout" and r["b"] != "redis":
+            continue
         k = (r["a"], r["b"], r["workload"], r["key"])
         if k not in best or r["connections"] > best[k]["connections"]:
             best[k] = r
@@ -258,8 +292,10 @@ def headline(ratio_list: list[dict]) -> list[tuple[str, list[str]]]:
         parts = []
         for r in rs:
             ratio = fmt_ratio(r["ratio"]) if r["ratio"] is not None else "n/a"
-            parts.append(f"{r['meaning']}: {ratio} ({fmt_value(r['key'], r['a_value'])} vs "
-                         f"{fmt_value(r['key'], r['b_value'])}, {r['connections']:,} connections)")
+            noise = fmt_noise(r)
+            where = f"rooms of {r['connections']:,}" if r["workload"] == "fanout" else f"{r['connections']:,} connections"
+            parts.append(f"{r['meaning']}: {ratio}{f' [{noise}]' if noise else ''} ({fmt_value(r['key'], r['a_value'])} vs "
+                         f"{fmt_value(r['key'], r['b_value'])}, {where})")
         out.append((f"{SPECS[a].label} vs {SPECS[b].label}", parts))
     return out
 
@@ -268,13 +304,39 @@ def ratio_markdown(ratio_list: list[dict], counts: list[int]) -> str:
     """Rows: comparison × figure; columns: connection counts."""
     rows = defaultdict(dict)
     for r in ratio_list:
-        rows[(r["a"], r["b"], r["meaning"], r["workload"], r["key"])][r["connections"]] = r
+        if r["workload"] != "fanout":
+            rows[(r["a"], r["b"], r["meaning"], r["workload"], r["key"])][r["connections"]] = r
     head = ["comparison", "figure"] + [f"{n:,}" for n in counts]
     lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * len(counts)]
     for (a, b, meaning, _, key), per in rows.items():
         cells = [f"{SPECS[a].label} ÷ {SPECS[b].label}", meaning]
         for n in counts:
             r = per.get(n)
-            cells.append("–" if r is None else fmt_ratio(r["ratio"]))
+            cells.append("–" if r is None else ratio_cell(r))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def ratio_cell(r: dict) -> str:
+    """A ratio with its min–max over the repeats, e.g. 1.02× (0.97–1.08)."""
+    if r.get("ratio") is None or not r.get("range") or r.get("paired", 0) < 2:
+        return fmt_ratio(r.get("ratio"))
+    return f"{fmt_ratio(r['ratio'])} ({fmt_ratio(r['range'][0])}–{fmt_ratio(r['range'][1])})"
+
+
+def fanout_ratio_markdown(ratio_list: list[dict]) -> str:
+    """Rows: comparison × figure; columns: room sizes."""
+    fan = [r for r in ratio_list if r["workload"] == "fanout"]
+    sizes = sorted({r["connections"] for r in fan})
+    if not fan:
+        return ""
+    rows = defaultdict(dict)
+    for r in fan:
+        rows[(r["a"], r["b"], r["meaning"])][r["connections"]] = r
+    head = ["comparison", "figure"] + [f"rooms of {n:,}" for n in sizes]
+    lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * len(sizes)]
+    for (a, b, meaning), per in rows.items():
+        cells = [f"{SPECS[a].label} ÷ {SPECS[b].label}", meaning]
+        cells += ["–" if per.get(n) is None else ratio_cell(per[n]) for n in sizes]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

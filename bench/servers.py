@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -51,15 +52,21 @@ class ServerSpec:
     chat: bool           # serves the IRC chat workload
     max_connections: int | None = None   # points above this are skipped by design (not failures)
     note: str = ""
+    workloads: tuple[str, ...] = ("idle", "echo", "open")   # what it serves ("chat" implies "fanout")
 
+
+SIMUL_WORKLOADS = ("idle", "echo", "open", "chat", "fanout")
 
 SPECS = {
-    "async": ServerSpec("async", "simul async", "simul", True),
-    "threaded": ServerSpec("threaded", "simul threaded", "simul", True),
+    "async": ServerSpec("async", "simul async", "simul", True, workloads=SIMUL_WORKLOADS),
+    "threaded": ServerSpec("threaded", "simul threaded", "simul", True, workloads=SIMUL_WORKLOADS),
     "epoll": ServerSpec("epoll", "C epoll peer", "peer", False),
     "asyncio": ServerSpec("asyncio", "Python asyncio peer", "peer", False),
     "fork": ServerSpec("fork", "C fork peer", "peer", False, max_connections=1000,
                        note="a process per connection, on one core; run up to 1,000 connections only"),
+    "redis": ServerSpec("redis", "Redis pub/sub peer", "peer", False, workloads=("fanout",),
+                        note="redis-server as a chat fan-out peer: one channel per room, subscribers "
+                             "as plain TCP clients (bench/peers/resp_fanout.c); fan-out runs only"),
 }
 
 
@@ -138,6 +145,10 @@ class ServerPool:
                 problems.append(f"{n}: bench/peers/build/{n}_echo not built")
             if n == "asyncio" and not (self.peers / "asyncio_echo.py").exists():
                 problems.append("asyncio: bench/peers/asyncio_echo.py missing")
+            if n == "redis" and not shutil.which("redis-server"):
+                problems.append("redis: redis-server not installed (scripts/deps.sh installs it)")
+            if n == "redis" and not os.access(self.peers / "build" / "resp_fanout", os.X_OK):
+                problems.append("redis: bench/peers/build/resp_fanout not built")
         return problems
 
     def command(self, spec: ServerSpec) -> tuple[list[str], int, int | None, int | None]:
@@ -147,6 +158,14 @@ class ServerPool:
                     "--echo-port", str(echo), "--chat-port", str(chat), "--metrics-port", str(metrics),
                     "--log-level", "warn"]
             return argv, echo, chat, metrics
+        if spec.name == "redis":
+            # No persistence, no protected mode (the clients bind to 127.X.0.2 and up), room for
+            # the subscribers within the open-file limit.
+            port = free_port()
+            argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--protected-mode", "no",
+                    "--save", "", "--appendonly", "no", "--maxclients", "19000", "--tcp-backlog", "4096",
+                    "--loglevel", "warning"]
+            return argv, port, None, None
         if spec.name == "epoll":
             argv = [str(self.peers / "build" / "epoll_echo"), "--port", "0"]
         elif spec.name == "fork":
@@ -165,7 +184,7 @@ class ServerPool:
                                 start_new_session=True)
         run = Running(spec, proc, pin(self.core) + argv, echo, chat, metrics, log_path, log)
         try:
-            if spec.kind == "peer":
+            if spec.kind == "peer" and not run.echo_port:
                 run.echo_port = self._wait_for_banner(run, timeout)
             ports = [p for p in (run.echo_port, run.chat_port, run.metrics_port) if p]
             self._wait_for_ports(run, ports, timeout)

@@ -5,6 +5,9 @@
 - open:  open-loop echo at a fixed rate per connection (latency from the intended send time);
          p50/p99/p99.9 and server CPU.
 - chat:  IRC users in rooms exchanging PRIVMSGs (simul models only); delivery p99, loss.
+- fanout: the same offered fan-out to rooms of 10, 100 and 1,000 members, for simul's chat and
+         for Redis pub/sub (one channel per room); deliveries/s, delivery p99, deliveries per server
+         CPU-second. Its points are keyed by room size, not by the connection counts.
 
 A run's status is one of:
   ok     every connection held, no errors, no loss;
@@ -23,7 +26,7 @@ from pathlib import Path
 
 from servers import Running, TreeSampler, pin
 
-WORKLOADS = ("idle", "echo", "open", "chat")
+WORKLOADS = ("idle", "echo", "open", "chat", "fanout")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,10 @@ class Profile:
     size: int = 64            # echo and chat message bytes
     open_max_connections: int = 0   # open loop only up to this many connections (0: no cap)
     chat_max_connections: int = 0   # chat only up to this many users (0: no cap)
+    fanout_s: float = 2.0           # fan-out: measured phase
+    fanout_users: int = 1000        # fan-out: members over all rooms (room size × rooms)
+    fanout_room_sizes: tuple[int, ...] = (10, 100, 1000)
+    fanout_deliveries: float = 100000.0   # fan-out: offered deliveries/s, whatever the room size
 
     def cap(self, workload: str) -> int:
         """The largest connection count this profile runs `workload` at (0: no cap)."""
@@ -49,17 +56,30 @@ class Profile:
 # The full profile's open-loop rate keeps the top point (19,000 connections: 9,500 msgs/s) well
 # inside what one load-generator thread sustains, so the latency measured is the server's.
 #
-# Open loop stops at 5,000 connections: above that, the load generator's start of the measured
-# phase set the tail whatever the server (identical p99 for every server, the C epoll peer
-# included). simul-load no longer builds its sessions at the start (bench/README.md); the cap
-# stays until a full run confirms the 10,000 and 19,000 points measure the servers.
+# The open loop runs at every count. It used to stop at 5,000 connections: when simul-load built
+# its sessions at the start signal, the start of the measured phase set the tail whatever the
+# server (identical p99 for every server, the C epoll peer included). simul-load has had them in
+# place before the start since (bench/README.md), so the full run measures 10,000 and 19,000 again
+# (docs/BENCHMARKS.md says whether the servers differ there).
 # Chat stops at 10,000 users, for time: registering 19,000 users takes the one-thread client 7-11 s
 # per run, and by 10,000 the threaded model (two threads per chat user) has already met its limit.
 FULL = Profile(idle_s=0.5, echo_s=1.0, open_s=1.5, chat_s=1.0, open_rate=0.5, chat_room_size=10,
-               chat_deliveries=20000.0, chat_max_rate=5.0, open_max_connections=5000,
-               chat_max_connections=10000)
+               chat_deliveries=20000.0, chat_max_rate=5.0, chat_max_connections=10000)
 QUICK = Profile(idle_s=1.0, echo_s=1.5, open_s=1.5, chat_s=1.5, open_rate=5.0, chat_room_size=10,
-                chat_deliveries=5000.0, chat_max_rate=5.0)
+                chat_deliveries=5000.0, chat_max_rate=5.0, fanout_s=1.0, fanout_users=100,
+                fanout_room_sizes=(10, 100), fanout_deliveries=10000.0)
+
+
+def fanout_shape(profile: Profile, members: int) -> tuple[int, int, float]:
+    """(users, rooms, PRIVMSGs/s per user) of a fan-out run with rooms of `members`: an IRC message
+    reaches the other members - 1, so the per-user rate keeps the offered deliveries/s at
+    fanout_deliveries (a Redis message reaches all the room's subscribers: its publishers send
+    deliveries/members messages/s in all)."""
+    users = max(members, profile.fanout_users)
+    rooms = max(1, users // members)
+    users = rooms * members
+    rate = profile.fanout_deliveries / (users * max(1, members - 1))
+    return users, rooms, round(rate, 4)
 
 
 def chat_shape(profile: Profile, users: int) -> tuple[int, float]:
@@ -85,6 +105,10 @@ def load_argv(load_bin: Path, workload: str, n: int, run: Running, profile: Prof
     elif workload == "open":
         args = ["echo", "--port", str(run.echo_port), "--connections", str(n), "--size", str(profile.size),
                 "--rate", str(profile.open_rate), "--duration", f"{profile.open_s}s"]
+    elif workload == "fanout":
+        users, rooms, rate = fanout_shape(profile, n)
+        args = ["chat", "--port", str(run.chat_port), "--users", str(users), "--rooms", str(rooms),
+                "--rate", str(rate), "--size", str(profile.size), "--duration", f"{profile.fanout_s}s"]
     elif workload == "chat":
         rooms, rate = chat_shape(profile, n)
         args = ["chat", "--port", str(run.chat_port), "--users", str(n), "--rooms", str(rooms),
@@ -97,8 +121,9 @@ def load_argv(load_bin: Path, workload: str, n: int, run: Running, profile: Prof
 def run_timeout(workload: str, n: int, profile: Profile) -> float:
     """The longest a simul-load run may take before it is killed: its own setup deadline, the
     measured phase, its 2 s drain, and slack."""
-    duration = {"idle": profile.idle_s, "echo": profile.echo_s, "open": profile.open_s, "chat": profile.chat_s}
-    setup = (5 if n <= 5000 else 15) + 1 + (5 if workload == "chat" else 0)
+    duration = {"idle": profile.idle_s, "echo": profile.echo_s, "open": profile.open_s, "chat": profile.chat_s,
+                "fanout": profile.fanout_s}
+    setup = (5 if n <= 5000 else 15) + 1 + (5 if workload in ("chat", "fanout") else 0)
     return setup + duration[workload] + 2 + 20
 
 
@@ -107,7 +132,14 @@ def run_workload(load_bin: Path, workload: str, n: int, run: Running, profile: P
     """Runs simul-load once against a started server whose footprint before the run is `baseline`
     (processes, threads, open files); returns the point's record (never raises for a failed run: the
     failure is in the record)."""
-    argv = load_argv(load_bin, workload, n, run, profile, source, json_path, core)
+    if run.spec.name == "redis":
+        # Every member also has a publisher connection, as every IRC user sends from its own.
+        users, rooms, _ = fanout_shape(profile, n)
+        argv = pin(core) + [str(RESP_FANOUT), str(run.echo_port), str(rooms), str(n), str(int(profile.fanout_deliveries)),
+                            str(profile.size), str(int(max(1, profile.fanout_s))), str(users),
+                            source.split("-")[0]]
+    else:
+        argv = load_argv(load_bin, workload, n, run, profile, source, json_path, core)
     record = {"workload": workload, "connections": n, "server": run.spec.name, "command": argv,
               "status": "fail", "reason": "", "json": json_path.name}
     sampler = TreeSampler(run.pid, n, baseline)
@@ -116,7 +148,7 @@ def run_workload(load_bin: Path, workload: str, n: int, run: Running, profile: P
     sampler.start()
     timeout = run_timeout(workload, n, profile)
     try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, timeout=timeout)
         exit_code = proc.returncode
         stderr = proc.stderr.decode(errors="replace").strip()
@@ -132,6 +164,10 @@ def run_workload(load_bin: Path, workload: str, n: int, run: Running, profile: P
     server_alive = run.proc.poll() is None
     record["server_alive"] = server_alive
 
+    if run.spec.name == "redis":
+        return redis_record(record, proc.stdout if exit_code is not None else b"", exit_code, stderr,
+                            sampler, run, profile)
+
     report = None
     if json_path.exists():
         try:
@@ -146,6 +182,45 @@ def run_workload(load_bin: Path, workload: str, n: int, run: Running, profile: P
 
     record.update(extract(report, workload, sampler))
     record["status"], record["reason"] = classify(record, exit_code, server_alive, run)
+    return record
+
+
+RESP_FANOUT = Path(__file__).resolve().parent / "peers" / "build" / "resp_fanout"
+
+
+def redis_record(record: dict, stdout: bytes, exit_code: int | None, stderr: str, sampler: TreeSampler,
+                 run: Running, profile: Profile) -> dict:
+    """A fan-out record for Redis from resp_fanout's JSON line (the same fields simul-load gives)."""
+    try:
+        out = json.loads(stdout.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        record["reason"] = f"no report from resp_fanout (exit {exit_code}): {stderr[-400:]}"
+        return record
+    users = out["subscribers"]
+    record.update({
+        "target": users, "connected": users, "held": users, "lost_connections": 0,
+        "setup_s": out["setup_s"], "duration_s": out["seconds"], "msgs_per_s": out["deliveries_per_s"],
+        "errors": out["lost"], "errors_by_cause": {"lost message": out["lost"]} if out["lost"] else {},
+        "latency_ms": {"p50": out["p50_ms"], "p90": None, "p99": out["p99_ms"], "p99_9": out["p99_9_ms"],
+                       "max": out["max_ms"]} if out["delivered"] else None,
+        "latency_count": out["delivered"], "chat": {"lost": out["lost"], "published": out["published"]},
+        "accept_all_s": None,
+    })
+    start = out["setup_s"] + 0.1
+    record["server_cpu_pct"] = sampler.cpu_percent(start, start + out["seconds"])
+    if record["server_cpu_pct"] and record["msgs_per_s"]:
+        record["msgs_per_cpu_s"] = record["msgs_per_s"] / (record["server_cpu_pct"] / 100.0)
+    server_alive = run.proc.poll() is None
+    record["server_alive"] = server_alive
+    if not server_alive:
+        record["status"], record["reason"] = "fail", f"redis-server died: {run.log_tail()}"
+    elif exit_code == 3:
+        record["status"], record["reason"] = "limit", (f"too slow: {out['lost']:,} of {out['expected']:,} "
+                                                      "deliveries still outstanding 2 s after the end")
+    elif exit_code != 0:
+        record["reason"] = f"resp_fanout exited with {exit_code}: {stderr[-300:]}"
+    else:
+        record["status"], record["reason"] = "ok", ""
     return record
 
 

@@ -21,6 +21,12 @@ if(NOT TARGET simul::asio_headers)
   target_compile_definitions(simul_asio_headers INTERFACE ASIO_STANDALONE ASIO_SEPARATE_COMPILATION
                                                            ASIO_NO_DEPRECATED ASIO_DISABLE_STD_ALIGNED_ALLOC)
   target_link_libraries(simul_asio_headers INTERFACE Threads::Threads)
+  # Experiment (docs/BENCHMARKS.md): Asio's io_uring backend instead of epoll (liburing-dev).
+  option(SIMUL_IO_URING "Build Asio with its io_uring backend instead of epoll (experiment)" OFF)
+  if(SIMUL_IO_URING)
+    target_compile_definitions(simul_asio_headers INTERFACE ASIO_HAS_IO_URING ASIO_DISABLE_EPOLL)
+    target_link_libraries(simul_asio_headers INTERFACE uring)
+  endif()
   if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     # Asio 1.22 enables co_await under clang only with libc++ (<experimental/coroutine>); clang
     # with Debian's libstdc++ has <coroutine>, which Asio then uses. (The fuzz build is clang.)

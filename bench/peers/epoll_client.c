@@ -23,23 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#define PROG "epoll_client"
+#include "client_util.h"
+
 enum { max_size = 4096, max_events = 256 };
 
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static long arg(const char *s, long lo, long hi, const char *what) {
-  char *end = NULL;
-  long v = strtol(s, &end, 10);
-  if (!*s || *end || v < lo || v > hi) {
-    fprintf(stderr, "epoll_client: bad %s: %s (%ld..%ld)\n", what, s, lo, hi);
-    exit(2);
-  }
-  return v;
-}
 
 int main(int argc, char **argv) {
   if (argc != 5) {

@@ -85,6 +85,7 @@ asio::awaitable<void> async_chat::serve(chat_client<Stream>& s, std::span<char> 
 
   if (!in_chat) co_return;
   sessions_.erase(s.id);
+  if (s.flush_queued) std::erase(flush_list_, &s);  // the list holds pointers: none may outlive it
   // A no-op if QUIT or a kill already removed it.
   if (net_)
     net_->disconnect(s.id, quit_message(s.reason()));
@@ -107,11 +108,67 @@ void async_chat::deliver(core::hub_output out) {
       // A network node does not change its mirror itself: the session's end publishes its QUIT.
       return net_ ? push_result::skipped : push_result::over_limit;
     }
-    if (was_empty) r.wake.cancel();
+    if (was_empty) wake_writer(r);
     return push_result::queued;
   }, [&](core::client_id id) {
     if (auto it = sessions_.find(id); it != sessions_.end()) it->second->close_after_flush(disconnect_reason::killed);
   });
+}
+
+void async_chat::wake_writer(chat_session& s) {
+  if (!s.writer_idle) {
+    s.wake.cancel();
+    return;
+  }
+  // The writer sleeps until its liveness deadline. Waking it costs a timer cancelled and re-armed
+  // and a coroutine resumed per delivery: the largest user-space cost of a fan-out (perf,
+  // docs/BENCHMARKS.md). Instead its first batch is written by one pass over every such writer,
+  // after everything the current handler delivers, and its timer stays armed.
+  if (!s.flush_queued) {
+    s.flush_queued = true;
+    flush_list_.push_back(&s);
+  }
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    asio::post(s.wake.get_executor(), [this] { flush(); });
+  }
+}
+
+void async_chat::flush() {
+  flush_posted_ = false;
+  flushing_.swap(flush_list_);
+  for (auto* session : flushing_) {
+    auto& s = *session;
+    s.flush_queued = false;
+    if (s.stopped() || !s.writer_idle || s.queue.empty()) continue;  // its writer has it
+    asio::error_code ec;
+    write_batch(s, ec);
+    if (ec == asio::error::would_block) {
+      s.wake.cancel();  // a full socket: the writer waits for room (and retries these bytes first)
+      continue;
+    }
+    if (ec) {
+      s.stop(disconnect_reason::error);
+      continue;
+    }
+    if (!s.queue.empty()) s.wake.cancel();  // more than a batch, or a partial write: the writer goes on
+  }
+  flushing_.clear();
+}
+
+std::size_t async_chat::write_batch(chat_session& s, asio::error_code& ec) {
+  // On the loop thread's stack, not in a session's frame: 2 KiB an idle client does not hold.
+  std::array<std::string_view, chat_write_batch_lines> views;
+  std::array<asio::const_buffer, chat_write_batch_lines> buffers;
+  auto n = s.queue.peek(views, chat_write_batch_bytes);
+  for (std::size_t i = 0; i < n; ++i) buffers[i] = asio::buffer(views[i]);
+  auto written = s.write_lines(std::span<const asio::const_buffer>(buffers.data(), n), ec);
+  if (ec) return 0;
+  auto& st = stats_.of(service::chat);
+  st.bytes_out_total.add(written);
+  s.bytes_out += written;
+  s.queue.consume(written, clock::now());
+  return written;
 }
 
 void async_chat::kill(chat_session& s, disconnect_reason why) {
@@ -126,11 +183,19 @@ void async_chat::tell(chat_session& s, std::string line) {
   deliver(std::move(out));
 }
 
+void async_chat::acted(chat_session& s, const core::hub_output& out, clock::time_point now) {
+  if (out.registered_now) {
+    s.live.on_registered(now);
+    // Its deadline moved from registration to the first PING, maybe earlier than the one an
+    // idle writer sleeps until (deliveries no longer wake it to re-arm: wake_writer).
+    if (s.writer_idle && s.live.next_deadline() < s.wake.expiry()) s.wake.cancel();
+  }
+  if (out.close) s.close_after_flush(disconnect_reason::client);  // QUIT: the ERROR goes out, then the close
+}
+
 void async_chat::apply(core::client_id actor, core::hub_output out) {
   if (auto it = sessions_.find(actor); it != sessions_.end()) {
-    auto& s = *it->second;
-    if (out.registered_now) s.live.on_registered(clock::now());
-    if (out.close) s.close_after_flush(disconnect_reason::client);  // QUIT: the ERROR goes out, then the close
+    acted(*it->second, out, clock::now());
   }
   deliver(std::move(out));
 }
@@ -204,8 +269,7 @@ asio::awaitable<void> async_chat::reader(chat_client<Stream>& s, std::span<char>
       return;
     }
     auto out = framing_error ? hub_->on_line_too_long(s.id) : hub_->on_line(s.id, line);
-    if (out.registered_now) s.live.on_registered(now);
-    if (out.close) s.close_after_flush(disconnect_reason::client);  // QUIT: the ERROR goes out, then the close
+    acted(s, out, now);
     deliver(std::move(out));
   };
 
@@ -253,9 +317,6 @@ asio::awaitable<void> async_chat::reader(chat_client<Stream>& s, std::span<char>
 template <session_stream Stream>
 asio::awaitable<void> async_chat::writer(chat_client<Stream>& s) {
   using namespace asio::experimental::awaitable_operators;
-  auto& st = stats_.of(service::chat);
-  std::array<std::string_view, chat_write_batch_lines> views;
-  std::array<asio::const_buffer, chat_write_batch_lines> buffers;
   // The connection's deadlines, all on the `wake` timer: the SendQ soft limit and liveness.
   auto next_deadline = [&] {
     if (s.closing()) return clock::time_point::max();
@@ -265,10 +326,8 @@ asio::awaitable<void> async_chat::writer(chat_client<Stream>& s) {
   while (!s.stopped()) {
     if (!s.queue.empty()) {
       // Written without waiting (the stream is non-blocking); a full socket is waited for below.
-      auto n = s.queue.peek(views, chat_write_batch_bytes);
-      for (std::size_t i = 0; i < n; ++i) buffers[i] = asio::buffer(views[i]);
       asio::error_code ec;
-      auto written = s.stream.write_some(std::span(buffers.data(), n), ec);
+      write_batch(s, ec);
       if (ec == asio::error::would_block) {
         // The client is not taking its lines. Wait until it does, or until a deadline: this
         // is how the soft SendQ limit fires when no further line comes to be queued.
@@ -288,17 +347,17 @@ asio::awaitable<void> async_chat::writer(chat_client<Stream>& s) {
         s.stop(disconnect_reason::error);
         break;
       }
-      st.bytes_out_total.add(written);
-      s.bytes_out += written;
-      s.queue.consume(written, clock::now());
       // Fairness between clients: at most one batch per turn, as a completed async write.
       if (!s.queue.empty()) co_await asio::post(s.stream.get_executor(), asio::use_awaitable);
       continue;
     }
     if (s.closing()) break;  // flushed
-    // Sleep until a delivery wakes us or the liveness deadline (registration, PING) comes.
+    // Sleep until the liveness deadline (registration, PING) comes, or a delivery wakes us;
+    // meanwhile flush() may write lines for us (wake_writer).
     s.wake.expires_at(s.live.next_deadline());
+    s.writer_idle = true;
     co_await s.wake.async_wait(nothrow);
+    s.writer_idle = false;
     if (s.stopped()) break;
     on_deadline(s);
   }

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
@@ -50,7 +51,12 @@ class chat_session : public connection {
   asio::steady_timer pause;                // the reader's flood throttle and flush deadline
   asio::cancellation_signal stop_reading;  // ends the reader's wait for input
   bool writer_done = false;
+  bool writer_idle = false;                // the writer sleeps on `wake` until a deadline
+  bool flush_queued = false;               // in async_chat's list of idle writers to flush
   std::string last_words;                  // written best-effort after a stop_with_error()
+
+  /// A non-blocking write of queued lines, for the flush of a delivery to an idle writer.
+  virtual std::size_t write_lines(std::span<const asio::const_buffer> lines, asio::error_code& ec) = 0;
 
  protected:
   void on_stop(disconnect_reason why) override;
@@ -66,6 +72,10 @@ class chat_client final : public chat_session {
  public:
   chat_client(Stream& s, const config& cfg, core::client_id i) : chat_session(cfg, s.get_executor(), i), stream(s) {}
   Stream& stream;
+
+  std::size_t write_lines(std::span<const asio::const_buffer> lines, asio::error_code& ec) override {
+    return stream.write_some(lines, ec);
+  }
 
  private:
   void cancel_stream() override {
@@ -109,11 +119,21 @@ class async_chat final : public chat_network::sink {
   /// The chat state: the hub, or the network's mirror of it.
   core::chat_hub& hub() { return net_ ? net_->hub() : *hub_; }
   void deliver(core::hub_output out);
+  /// What the hub's answer to `s`'s own line means for `s`: registration done, or QUIT.
+  void acted(chat_session& s, const core::hub_output& out, clock::time_point now);
   // chat_network::sink: what the network's log gives back.
   void apply(core::client_id actor, core::hub_output out) override;
   void reset(std::string_view why) override;
   /// One line for one local client, outside the hub (ERROR before a close, a network NOTICE).
   void tell(chat_session& s, std::string line);
+  /// A line was queued for `s`, whose queue was empty: have its writer send it.
+  void wake_writer(chat_session& s);
+  /// Writes, in one posted pass, the first batch of every idle writer that got lines since
+  /// the last pass; only a writer with more left (or a full socket) is woken.
+  void flush();
+  /// Writes the first batch (chat_write_batch_bytes) of `s`'s queue without waiting, counts it
+  /// and takes it off the queue; on an error (would_block: a full socket) nothing is taken.
+  std::size_t write_batch(chat_session& s, asio::error_code& ec);
   /// Cuts a client off for `why`: ERROR to it, QUIT to its peers, its queue dropped.
   void kill(chat_session& s, disconnect_reason why);
   /// The writer's deadlines (SendQ soft limit, registration, PING, Ping timeout) came.
@@ -124,6 +144,9 @@ class async_chat final : public chat_network::sink {
   std::optional<core::chat_hub> hub_;   // standalone; a network node uses net_->hub()
   chat_network* net_ = nullptr;        // set when a node of a chat network
   std::unordered_map<core::client_id, chat_session*> sessions_;
+  std::vector<chat_session*> flush_list_;  // idle writers with lines (wake_writer), for flush()
+  std::vector<chat_session*> flushing_;
+  bool flush_posted_ = false;
   core::client_id next_id_ = 1;
   bool draining_ = false;
 };

@@ -8,7 +8,7 @@ namespace simul::server {
 
 asio::awaitable<void> async_server::metrics_session(tcp::socket socket) {
   stream_connection conn(socket);
-  session_scope scope(*this, service::metrics, conn, {});
+  session_scope scope(*this, service::metrics, conn, nullptr);
   std::string request;
   std::array<char, 1024> buf;
   while (request.size() < max_http_request_bytes && !http_request_complete(request)) {

@@ -144,7 +144,7 @@ asio::awaitable<void> async_server::listener(tcp::acceptor& acceptor, service sv
       continue;
     }
     switch (svc) {
-      case service::echo: spawn(echo_session(std::move(socket), std::move(address)), "echo session"); break;
+      case service::echo: start_echo(std::move(socket), std::move(address)); break;
       case service::chat: spawn(chat_session(std::move(socket), std::move(address)), "chat session"); break;
       case service::metrics: spawn(metrics_session(std::move(socket)), "metrics session"); break;
     }
@@ -154,7 +154,7 @@ asio::awaitable<void> async_server::listener(tcp::acceptor& acceptor, service sv
 template <session_stream Stream>
 asio::awaitable<void> async_server::chat_session(Stream stream, std::string address) {
   chat_client<Stream> client(stream, cfg_, chat_->next_id());
-  session_scope scope(*this, service::chat, client, std::move(address));
+  session_scope scope(*this, service::chat, client, &address);
   co_await chat_->serve(client, scratch_);
 }
 template asio::awaitable<void> async_server::chat_session(tcp_stream, std::string);

@@ -25,6 +25,9 @@
 namespace simul::cluster {
 class chat_node;  // a node of a chat network (cluster.redis): server/cluster/chat_node.hpp
 }  // namespace simul::cluster
+namespace asio::detail {
+class epoll_reactor;
+}
 
 namespace simul::server {
 
@@ -70,6 +73,7 @@ class async_server final : public server {
   // Lives in a session's frame: counts the connection, links it into its service's list, and
   // on exit unlinks it, counts why it ended, releases its admission and may end the drain.
   class session_scope;
+  class tcp_echo;  // echo.cpp
 
   static std::uint16_t port_of(const std::optional<tcp::acceptor>& a);
   /// Opens one listener on cfg_.bind (a worker's metrics listener: 127.0.0.1, any port).
@@ -86,6 +90,8 @@ class async_server final : public server {
   /// text, or for `tls` over TLS by tls_refusal) to refuse; `address` is set to the peer's
   /// address when the per-address limit needs it back.
   bool admit(tcp::socket& socket, service svc, std::string& address, bool tls = false);
+  /// A plain-TCP echo connection: a tcp_echo where Asio's epoll reactor is in use, else echo_session.
+  void start_echo(tcp::socket socket, std::string address);
   template <session_stream Stream>
   asio::awaitable<void> echo_session(Stream stream, std::string address);
   template <session_stream Stream>
@@ -129,8 +135,16 @@ class async_server final : public server {
   std::thread reload_thread_;  // the last reload's reader; joined by the next one or the destructor
   // Scratch space for one read at a time; no connection keeps a buffer while it is idle.
   std::array<char, 64 * 1024> scratch_{};
+  // The echo sessions' own read buffer, apart from scratch_ (chat) so that bytes the plain-TCP
+  // echo's read left there for one session (echo_read.hpp) never meet another service's read.
+  std::array<char, 64 * 1024> echo_scratch_{};
+  shared_read_buffer echo_read_{echo_scratch_.data(), echo_scratch_.size()};
+  asio::detail::epoll_reactor* echo_reactor_ = nullptr;  // tcp_echo's reactor (echo.cpp), once known
 
-  asio::io_context io_{1};
+  // One thread runs it, and only that thread does I/O on its sockets: no locking in the reactor's
+  // per-descriptor I/O (the scheduler keeps its lock for posts from other threads: reload,
+  // request_shutdown).
+  asio::io_context io_{ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::optional<tcp::acceptor> echo_acceptor_;
   std::optional<tcp::acceptor> chat_acceptor_;
   std::optional<tcp::acceptor> metrics_acceptor_;
