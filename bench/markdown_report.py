@@ -79,7 +79,8 @@ def markdown(results: dict, png_rel: str, json_rel: str) -> str:
         "50 ms); *client connected*: when simul-load had all N connected (the kernel completes handshakes "
         "before the server accepts them).",
         f"- **echo**: closed loop, {prof['size']}-byte messages, {prof['echo_s']:g} s; round trips/s, p99, "
-        "server CPU (harness, from /proc), round trips per server CPU-second.",
+        "server CPU (harness, from /proc), round trips per server CPU-second (steady state: the seconds after "
+        "the first, whose traffic carries every connection's first message).",
         f"- **open**: open loop at {prof['open_rate']:g} msg/s per connection, {prof['open_s']:g} s; latency from "
         "the intended send time (no coordinated omission).",
         f"- **chat**: simul only, rooms of {prof['chat_room_size']} users, offered fan-out about "

@@ -63,7 +63,7 @@ class Profile:
 # (docs/BENCHMARKS.md says whether the servers differ there).
 # Chat stops at 10,000 users, for time: registering 19,000 users takes the one-thread client 7-11 s
 # per run, and by 10,000 the threaded model (two threads per chat user) has already met its limit.
-FULL = Profile(idle_s=0.5, echo_s=1.0, open_s=1.5, chat_s=1.0, open_rate=0.5, chat_room_size=10,
+FULL = Profile(idle_s=0.5, echo_s=2.5, open_s=1.5, chat_s=1.0, open_rate=0.5, chat_room_size=10,
                chat_deliveries=20000.0, chat_max_rate=5.0, chat_max_connections=10000)
 QUICK = Profile(idle_s=1.0, echo_s=1.5, open_s=1.5, chat_s=1.5, open_rate=5.0, chat_room_size=10,
                 chat_deliveries=5000.0, chat_max_rate=5.0, fanout_s=1.0, fanout_users=100,
@@ -289,7 +289,31 @@ def extract(report: dict, workload: str, sampler: TreeSampler) -> dict:
         out["server_cpu_pct"] = None
     if out.get("server_cpu_pct") and out["msgs_per_s"]:
         out["msgs_per_cpu_s"] = out["msgs_per_s"] / (out["server_cpu_pct"] / 100.0)
+    if workload == "echo":
+        steady = steady_cost(report.get("timeseries") or [], sampler)
+        if steady is not None:
+            out["msgs_per_cpu_s"], out["steady_window_s"] = steady
     return out
+
+
+def steady_cost(rows: list, sampler: TreeSampler) -> tuple[float, float] | None:
+    """Round trips per server CPU-second in the steady state: simul-load's one-second rows after
+    the first, against the server's CPU over the same seconds. The first second carries every
+    connection's first message (at 19,000 connections a quarter of that second's traffic), new
+    memory touched for the first time and the client's own start; the cost of taking connections
+    is measured on its own (accept time, idle memory). None when fewer than 1 s would be left."""
+    run = [r for r in rows if r.get("phase") == "run"][1:]
+    if not run:
+        return None
+    start = run[0]["t"] - run[0]["interval_s"]
+    end = run[-1]["t"]
+    if end - start < 0.9:
+        return None
+    cpu = sampler.cpu_percent(start, end)
+    msgs = sum(r.get("messages") or 0 for r in run)
+    if not cpu or not msgs:
+        return None
+    return msgs / (end - start) / (cpu / 100.0), end - start
 
 
 # Errors that mean "too slow", not "wrong": replies or deliveries still outstanding when the run

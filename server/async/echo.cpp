@@ -1,24 +1,31 @@
 // The async model's echo service: bytes back, in order, with backpressure and no idle buffer.
-// Plain TCP is a connection object driven by its reactor operation (echo_read.hpp); TLS (and
-// plain TCP where that operation is not available) is a coroutine waiting for readiness.
-#include <time.h>
+// Plain TCP is a connection object served by the echo's own epoll set (echo_poller.hpp); TLS
+// (and plain TCP where that set is not available) is a coroutine waiting for readiness.
+#include "server/async/echo_poller.hpp"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <memory>
 #include <string>
 
-#include "server/async/echo_read.hpp"
+#include <spdlog/spdlog.h>
+
 #include "server/async/session_scope.hpp"
 #include "server/async/tls_stream.hpp"
 
 namespace simul::server {
 
-#if SIMUL_ECHO_REACTOR_READ
+#if SIMUL_ECHO_POLLER
 
 namespace {
-// The time of a message, for the idle sweeper (which looks every 250 ms): the kernel's coarse
-// monotonic clock (the same clock as steady_clock, a tick behind at most) costs a fraction of
-// a precise reading, once per message.
+// The time of a batch of messages, for the idle sweeper (which looks every 250 ms): the kernel's
+// coarse monotonic clock (the same clock as steady_clock, a tick behind at most) costs a
+// fraction of a precise reading.
 clock::time_point coarse_now() noexcept {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
@@ -26,80 +33,41 @@ clock::time_point coarse_now() noexcept {
 }
 }  // namespace
 
-/// One plain-TCP echo connection: read into the shared buffer, send back at once; if the peer
-/// takes less, keep the rest and read nothing more until it is sent. Allocated at accept, deletes
-/// itself when it ends. Everything a session coroutine would hold is here, and one reusable
-/// reactor operation instead of an operation, a frame and executors per message.
+/// One plain-TCP echo connection: on readiness, read into the shared buffer and send back at
+/// once; if the peer takes less, keep the rest and read nothing more until it is sent. Allocated
+/// at accept; when it ends, its socket is closed and its accounting done at once, and the
+/// object itself is freed by the poller once no event of the current batch can point to it.
 class async_server::tcp_echo final : public connection {
  public:
-  tcp_echo(async_server& srv, tcp::socket socket, std::string address)
-      : srv_(srv), socket_(std::move(socket)), address_(std::move(address)),
-        scope_(srv, service::echo, *this, &address_), op_(*this, srv.echo_read_) {}
-
-  void start() {
-    asio::error_code ec;
-    socket_.set_option(tcp::no_delay(true), ec);
-    socket_.non_blocking(true, ec);
-    read();
+  tcp_echo(async_server& srv, int fd, std::string address) : srv_(srv), fd_(fd), address_(std::move(address)) {
+    scope_.emplace(srv, service::echo, *this, &address_);
   }
 
-  // Called by op_ (echo_read.hpp).
-  void on_read(asio::error_code ec, std::size_t n) {
-    auto& buf = srv_.echo_read_;
-    if (n > 0) buf.held = false;  // ours, and used now
-    if (ec == asio::error::operation_aborted || stopped()) return finish();
-    if (!ec && n == 0) {
-      // Readable, nothing read yet: read here. Bytes another connection's read left in the
-      // buffer for it come first (only if its completion was queued instead of run at once):
-      // wait again, behind that completion.
-      if (buf.held) return read();
-      n = socket_.read_some(asio::buffer(buf.data, buf.size), ec);
-      if (ec == asio::error::would_block) return read();
+  /// An event from the echo's epoll set (edge-triggered: whatever it reports is handled now).
+  void on_event(std::uint32_t events) {
+    if (fd_ < 0) return;  // ended: nothing left to serve
+    if (rest_) {
+      if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) write_rest();
+      return;  // input waits until the rest is gone (the set reports it again then)
     }
-    if (ec) {
-      if (ec != asio::error::eof) decide(disconnect_reason::error);
-      return finish();
-    }
-    srv_.echo_conns_.touch(*this, coarse_now());
-    auto& st = srv_.stats_.of(service::echo);
-    st.bytes_in_total.add(n);
-    bytes_in += n;
-    std::size_t written = socket_.write_some(asio::buffer(buf.data, n), ec);
-    if (ec == asio::error::would_block) written = 0, ec = {};
-    sent(written);
-    if (ec) {
-      decide(disconnect_reason::error);
-      return finish();
-    }
-    if (written < n) {
-      // The peer reads slower than it writes: keep only the rest, and read nothing more from it
-      // until that is gone (backpressure instead of an unbounded buffer).
-      rest_ = std::make_unique<pending>(std::string(buf.data + written, n - written));
-      busy = true;
-      return op_.start_write_wait(*srv_.echo_reactor_, socket_);
-    }
-    read();
+    if (!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return echo_once();
+    // The peer has finished sending (or the socket failed): what it sent before is echoed,
+    // then the end is read; no later event would come for it.
+    while (fd_ >= 0 && !rest_) echo_once();
   }
 
-  void on_writable(asio::error_code ec) {
-    std::size_t w = 0;
-    if (!ec) {
-      w = socket_.write_some(asio::buffer(rest_->bytes.data() + rest_->done, rest_->bytes.size() - rest_->done), ec);
-      if (ec == asio::error::would_block) w = 0, ec = {};
-    }
-    sent(w);
-    if (ec) {
-      decide(disconnect_reason::error);  // unless stopped before: the first reason counts
-      return finish();
-    }
-    rest_->done += w;
-    if (rest_->done < rest_->bytes.size()) return op_.start_write_wait(*srv_.echo_reactor_, socket_);
+  /// Ends it now: closes the socket (the set forgets it), counts and logs the end.
+  void end() {
+    if (fd_ < 0) return;
+    if (srv_.draining_) decide(disconnect_reason::shutdown);
+    ::shutdown(fd_, SHUT_WR);
+    ::close(fd_);
+    fd_ = -1;
     rest_.reset();
     busy = false;
-    read();
+    scope_.reset();
+    srv_.echo_poller_->bury(*this);
   }
-
-  void destroy() { delete this; }
 
  private:
   struct pending {
@@ -107,40 +75,147 @@ class async_server::tcp_echo final : public connection {
     std::size_t done = 0;
   };
 
-  void on_stop(disconnect_reason) override {
+  void on_stop(disconnect_reason) override { end(); }
+
+  // One read and its echo.
+  void echo_once() {
+    auto& buf = srv_.echo_scratch_;
+    ssize_t n;
+    do {
+      n = ::recv(fd_, buf.data(), buf.size(), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (srv_.draining_) end();
+      return;
+    }
+    if (n <= 0) {
+      if (n < 0) decide(disconnect_reason::error);
+      return end();  // n == 0: the client closed (its reason stays "client")
+    }
+    const auto got = static_cast<std::size_t>(n);
+    srv_.echo_conns_.touch(*this, srv_.echo_poller_->now());
+    srv_.stats_.of(service::echo).bytes_in_total.add_one_writer(got);
+    bytes_in += got;
     asio::error_code ec;
-    socket_.cancel(ec);
+    std::size_t written = send_some(buf.data(), got, ec);
+    sent(written);
+    if (ec) {
+      decide(disconnect_reason::error);
+      return end();
+    }
+    if (written < got) {
+      // The peer reads slower than it writes: keep only the rest, and read nothing more from it
+      // until that is gone (backpressure instead of an unbounded buffer).
+      rest_ = std::make_unique<pending>(pending{std::string(buf.data() + written, got - written)});
+      busy = true;
+      return watch(EPOLLOUT);
+    }
+    if (srv_.draining_) return end();
+    // A full buffer: more may wait, and an edge-triggered set would not say so again.
+    if (got == buf.size()) watch(EPOLLIN);
   }
 
-  void read() {
-    if (srv_.draining_ || stopped()) return finish();
-    op_.start_read(*srv_.echo_reactor_, socket_);
+  void write_rest() {
+    asio::error_code ec;
+    std::size_t w = send_some(rest_->bytes.data() + rest_->done, rest_->bytes.size() - rest_->done, ec);
+    sent(w);
+    if (ec) {
+      decide(disconnect_reason::error);  // unless stopped before: the first reason counts
+      return end();
+    }
+    rest_->done += w;
+    if (rest_->done < rest_->bytes.size()) return;  // the next EPOLLOUT edge brings us back
+    rest_.reset();
+    busy = false;
+    if (srv_.draining_) return end();
+    watch(EPOLLIN);  // reports input that came meanwhile
+  }
+
+  // What the socket waits for next; the set reports readiness it already has.
+  void watch(std::uint32_t events) {
+    if (srv_.echo_poller_->set.modify(fd_, this, events) != 0) {
+      decide(disconnect_reason::error);
+      end();
+    }
+  }
+
+  // One send without waiting (the socket is non-blocking): the bytes taken, 0 if it is full, or
+  // the error. Straight to the system call: this is half of every message's cost.
+  std::size_t send_some(const char* data, std::size_t n, asio::error_code& ec) {
+    ssize_t r;
+    do {
+      r = ::send(fd_, data, n, MSG_NOSIGNAL);
+    } while (r < 0 && errno == EINTR);
+    if (r >= 0) return static_cast<std::size_t>(r);
+    if (errno != EAGAIN && errno != EWOULDBLOCK) ec.assign(errno, asio::error::get_system_category());
+    return 0;
   }
 
   void sent(std::size_t n) {
-    srv_.stats_.of(service::echo).bytes_out_total.add(n);
+    srv_.stats_.of(service::echo).bytes_out_total.add_one_writer(n);
     bytes_out += n;
   }
 
-  void finish() {
-    busy = false;
-    if (srv_.draining_) decide(disconnect_reason::shutdown);
-    asio::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_send, ec);
-    delete this;
-  }
-
   async_server& srv_;
-  tcp::socket socket_;
+  int fd_;
   std::string address_;
-  session_scope scope_;
+  std::optional<session_scope> scope_;
   std::unique_ptr<pending> rest_;  // unsent bytes while the peer is slow
-  detail::echo_reactor_op<tcp_echo> op_;
 };
 
+void async_server::echo_poller::before_serving() noexcept { now_ = coarse_now(); }
+
+void async_server::echo_poller::prefetch(void* conn) const noexcept {
+  // The lines on_event touches: the connection's links and counters, its socket.
+  __builtin_prefetch(conn);
+  __builtin_prefetch(static_cast<char*>(conn) + 64);
+}
+
+void async_server::echo_poller::on_event(void* conn, std::uint32_t events) {
+  static_cast<tcp_echo*>(conn)->on_event(events);
+}
+
+void async_server::echo_poller::collect() {
+  for (auto* c : graveyard_) delete c;
+  graveyard_.clear();
+}
+
+void async_server::echo_poller::bury(tcp_echo& c) {
+  graveyard_.push_back(&c);
+  if (graveyard_.size() > 1) return;  // a collection is already on its way
+  // Freed after what runs now, unless an epoll_wait's events wait to be served (the set then
+  // collects before its next wait).
+  asio::post(io_, [this] {
+    if (!set.holding_events()) collect();
+  });
+}
+
+void async_server::echo_poller::close(connection_list& echo_conns) {
+  for (auto* c = echo_conns.front(); c;) {
+    auto* next = connection_list::next(*c);
+    if (auto* e = dynamic_cast<tcp_echo*>(c)) e->end();
+    c = next;
+  }
+  collect();
+  set.close();
+}
+
 void async_server::start_echo(tcp::socket socket, std::string address) {
-  if (!echo_reactor_) echo_reactor_ = &asio::use_service<asio::detail::epoll_reactor>(io_);
-  (new tcp_echo(*this, std::move(socket), std::move(address)))->start();
+  if (!echo_poller_) echo_poller_ = std::make_unique<echo_poller>(io_);
+  asio::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  const int fd = socket.release(ec);  // Asio forgets it: the echo's own set serves it
+  if (ec) return;
+  const int flags = ::fcntl(fd, F_GETFL);
+  auto* c = new tcp_echo(*this, fd, std::move(address));
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 || echo_poller_->set.add(fd, c, EPOLLIN) != 0) {
+    c->decide(disconnect_reason::error);
+    c->end();
+  }
+}
+
+void async_server::close_echo_poller() {
+  if (echo_poller_) echo_poller_->close(echo_conns_);
 }
 
 #else
@@ -149,6 +224,8 @@ void async_server::start_echo(tcp::socket socket, std::string address) {
   spawn(echo_session(std::move(socket), std::move(address)), "echo session");
 }
 
+void async_server::close_echo_poller() {}
+
 #endif
 
 template <session_stream Stream>
@@ -156,7 +233,7 @@ asio::awaitable<void> async_server::echo_session(Stream stream, std::string addr
   stream_connection conn(stream);
   session_scope scope(*this, service::echo, conn, &address);
   auto& st = stats_.of(service::echo);
-  auto& buf = echo_read_;
+  auto& buf = echo_scratch_;
   asio::error_code ec;
   stream.set_option(tcp::no_delay(true), ec);
   stream.non_blocking(true, ec);
@@ -165,9 +242,8 @@ asio::awaitable<void> async_server::echo_session(Stream stream, std::string addr
     auto [wec] = co_await stream.async_wait(tcp::socket::wait_read, nothrow);
     if (wec || conn.stopped()) break;
     // Into the echo sessions' shared buffer (one thread; the bytes are used before the next
-    // suspension), unless a plain-TCP connection's bytes still wait there (echo_read.hpp).
-    if (buf.held) continue;
-    std::size_t n = stream.read_some(asio::buffer(buf.data, buf.size), ec);
+    // suspension).
+    std::size_t n = stream.read_some(asio::buffer(buf), ec);
     if (ec == asio::error::would_block) continue;
     if (ec) {
       if (ec != asio::error::eof) conn.decide(disconnect_reason::error);
@@ -176,12 +252,12 @@ asio::awaitable<void> async_server::echo_session(Stream stream, std::string addr
     echo_conns_.touch(conn, clock::now());
     st.bytes_in_total.add(n);
     conn.bytes_in += n;
-    std::size_t written = stream.write_some(asio::buffer(buf.data, n), ec);
+    std::size_t written = stream.write_some(asio::buffer(buf.data(), n), ec);
     if (ec == asio::error::would_block) written = 0, ec = {};
     if (written < n && !ec) {
       // The peer reads slower than it writes: keep only the rest, and read nothing more from it
       // until that is gone (backpressure instead of an unbounded buffer).
-      std::string rest(buf.data + written, n - written);
+      std::string rest(buf.data() + written, n - written);
       std::size_t done = 0;
       conn.busy = true;
       while (done < rest.size() && !ec) {

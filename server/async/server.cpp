@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/async/chat.hpp"
+#include "server/async/echo_poller.hpp"
 #include "server/async/spawn.hpp"
 #include "server/async/session_scope.hpp"
 #include "server/async/tls_stream.hpp"
@@ -20,7 +21,7 @@
 namespace simul::server {
 
 namespace {
-constexpr std::size_t sweep_batch = 1024;  // connections expired before yielding to the loop
+constexpr std::size_t sweep_batch = 1024;  // connections looked at before yielding to the loop
 // Workers share each port: the kernel spreads new connections over their listeners.
 using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 }  // namespace
@@ -41,6 +42,7 @@ async_server::async_server(const config& cfg, std::optional<worker_role> role)
 }
 
 async_server::~async_server() {
+  close_echo_poller();
   if (reload_thread_.joinable()) reload_thread_.join();
 }
 
@@ -160,16 +162,6 @@ asio::awaitable<void> async_server::chat_session(Stream stream, std::string addr
 template asio::awaitable<void> async_server::chat_session(tcp_stream, std::string);
 template asio::awaitable<void> async_server::chat_session(tls_stream, std::string);
 
-void async_server::expire(connection_list& list, clock::duration timeout, clock::time_point now,
-                          disconnect_reason why) {
-  std::size_t n = 0;
-  while (auto* c = list.front()) {
-    if (c->last_active + timeout > now || n++ == sweep_batch) break;
-    list.remove(*c);  // the session's scope finds it unlinked
-    c->stop(why);
-  }
-}
-
 asio::awaitable<void> async_server::signal_watcher() {
   for (;;) {
     auto [ec, sig] = co_await signals_->async_wait(nothrow);
@@ -191,9 +183,10 @@ asio::awaitable<void> async_server::sweeper() {
     auto [ec] = co_await sweep_timer_.async_wait(nothrow);
     if (ec || stopped_) co_return;
     auto now = clock::now();
-    expire(echo_conns_, idle, now, disconnect_reason::idle);
-    expire(metrics_conns_, metrics_request_timeout, now, disconnect_reason::idle);
-    expire(handshakes_, cfg_.tls.handshake_timeout, now, disconnect_reason::handshake);
+    echo_conns_.set_lazy(idle / 8);
+    echo_conns_.expire(idle, now, sweep_batch, disconnect_reason::idle);
+    metrics_conns_.expire(metrics_request_timeout, now, sweep_batch, disconnect_reason::idle);
+    handshakes_.expire(cfg_.tls.handshake_timeout, now, sweep_batch, disconnect_reason::handshake);
   }
 }
 
@@ -264,9 +257,14 @@ asio::awaitable<void> async_server::drain() {
   for (bool more = true; more;) {
     more = false;
     std::size_t n = 0;
-    for (auto* c = echo_conns_.front(); c; c = connection_list::next(*c)) {
-      if (c->busy || c->stopped()) continue;
+    for (auto* c = echo_conns_.front(); c;) {
+      auto* next = connection_list::next(*c);  // a stop may unlink c at once (tcp_echo)
+      if (c->busy || c->stopped()) {
+        c = next;
+        continue;
+      }
       c->stop(disconnect_reason::shutdown);
+      c = next;
       if (++n == sweep_batch) {
         more = true;
         break;

@@ -73,7 +73,8 @@ class async_server final : public server {
   // Lives in a session's frame: counts the connection, links it into its service's list, and
   // on exit unlinks it, counts why it ended, releases its admission and may end the drain.
   class session_scope;
-  class tcp_echo;  // echo.cpp
+  class tcp_echo;     // echo.cpp
+  class echo_poller;  // echo_poller.hpp
 
   static std::uint16_t port_of(const std::optional<tcp::acceptor>& a);
   /// Opens one listener on cfg_.bind (a worker's metrics listener: 127.0.0.1, any port).
@@ -90,8 +91,11 @@ class async_server final : public server {
   /// text, or for `tls` over TLS by tls_refusal) to refuse; `address` is set to the peer's
   /// address when the per-address limit needs it back.
   bool admit(tcp::socket& socket, service svc, std::string& address, bool tls = false);
-  /// A plain-TCP echo connection: a tcp_echo where Asio's epoll reactor is in use, else echo_session.
+  /// A plain-TCP echo connection: a tcp_echo in the echo's epoll set where Asio's epoll reactor
+  /// is in use, else echo_session.
   void start_echo(tcp::socket socket, std::string address);
+  /// Ends the plain-TCP echo connections left and closes their epoll set (with io_ alive).
+  void close_echo_poller();
   template <session_stream Stream>
   asio::awaitable<void> echo_session(Stream stream, std::string address);
   template <session_stream Stream>
@@ -114,7 +118,6 @@ class async_server final : public server {
   /// SIGHUP: re-reads the config on a helper thread (file I/O stays off the loop), then applies it here.
   void reload();
   void apply_config(config next);
-  void expire(connection_list& list, clock::duration timeout, clock::time_point now, disconnect_reason why);
 
   // State the coroutine frames point at: declared before io_ so it outlives the frames,
   // which io_'s destructor destroys.
@@ -135,11 +138,11 @@ class async_server final : public server {
   std::thread reload_thread_;  // the last reload's reader; joined by the next one or the destructor
   // Scratch space for one read at a time; no connection keeps a buffer while it is idle.
   std::array<char, 64 * 1024> scratch_{};
-  // The echo sessions' own read buffer, apart from scratch_ (chat) so that bytes the plain-TCP
-  // echo's read left there for one session (echo_read.hpp) never meet another service's read.
+  // The echo sessions' read buffer (chat reads into scratch_).
   std::array<char, 64 * 1024> echo_scratch_{};
-  shared_read_buffer echo_read_{echo_scratch_.data(), echo_scratch_.size()};
-  asio::detail::epoll_reactor* echo_reactor_ = nullptr;  // tcp_echo's reactor (echo.cpp), once known
+  // The plain-TCP echo's epoll set (echo_poller.hpp), made at the first echo connection. Before
+  // io_: its wait on the reactor may still be queued when io_ goes (the destructor closes it).
+  std::unique_ptr<echo_poller> echo_poller_;
 
   // One thread runs it, and only that thread does I/O on its sockets: no locking in the reactor's
   // per-descriptor I/O (the scheduler keeps its lock for posts from other threads: reload,

@@ -35,18 +35,6 @@ concept session_stream = requires(S& s, asio::error_code& ec, asio::mutable_buff
   s.get_executor();
 };
 
-/// A read buffer the sessions of one service share (loop thread only): a session reads into it
-/// and uses the bytes before it suspends again, so no idle connection holds a buffer. `held` is
-/// set while bytes an asynchronous read put there wait for their session (the plain-TCP echo's
-/// read, echo_read.hpp; nobody may read into it meanwhile); `starting` while such a read is
-/// being started.
-struct shared_read_buffer {
-  char* data = nullptr;
-  std::size_t size = 0;
-  bool held = false;
-  bool starting = false;
-};
-
 /// Plain TCP.
 using tcp_stream = asio::ip::tcp::socket;
 static_assert(session_stream<tcp_stream>);

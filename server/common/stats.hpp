@@ -30,6 +30,11 @@ std::string_view to_string(disconnect_reason r) noexcept;
 struct counter {
   std::atomic<std::uint64_t> value{0};
   void add(std::uint64_t n = 1) noexcept { value.fetch_add(n, std::memory_order_relaxed); }
+  /// add() for a counter that only one thread ever writes (the async model's loop): a plain
+  /// load and store, no locked instruction; readers on other threads still see whole values.
+  void add_one_writer(std::uint64_t n) noexcept {
+    value.store(value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
   void sub(std::uint64_t n = 1) noexcept { value.fetch_sub(n, std::memory_order_relaxed); }
   std::uint64_t get() const noexcept { return value.load(std::memory_order_relaxed); }
 };

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <random>
+#include <thread>
 
 #include "tests/server/test_support.hpp"
 
@@ -55,9 +56,10 @@ TEST_CASE("echo serves 2,000 concurrent connections at once, each getting its ow
 }
 
 TEST_CASE("many clients sending at once each get exactly their own bytes (shared read buffer)") {
-  // The async model reads every echo connection into one shared buffer (server/async/echo_read.hpp):
-  // messages of random sizes from many clients at once, some filling that 64 KiB buffer, must each
-  // come back whole, in order, to their own client only.
+  // The async model reads every echo connection into one shared buffer (server/async/echo.cpp):
+  // messages of random sizes from many clients at once, some filling that 64 KiB buffer (the
+  // connection must then be read again: its epoll set is edge-triggered), must each come back
+  // whole, in order, to their own client only.
   for_each_model([&](model_kind m) {
     running_server srv(test_config(m));
     constexpr int n = 100;
@@ -114,6 +116,27 @@ TEST_CASE("an idle echo client is closed after timeouts.idle_seconds") {
     CHECK(idle.wait_closed(5s));
     auto body = http_get(srv.metrics_port(), "/metrics");
     CHECK(metric(body, "simul_disconnects_total{service=\"echo\",reason=\"idle\"}") >= 1);
+  });
+}
+
+TEST_CASE("an echo client that keeps sending is not closed by the idle timeout") {
+  // The async model moves an active connection in its idle list only now and then (lazily): one
+  // active for several timeouts must still never be taken for idle, while a silent one is.
+  for_each_model([&](model_kind m) {
+    auto cfg = test_config(m);
+    cfg.timeouts.idle = 1s;
+    running_server srv(cfg);
+    client active(srv.echo_port()), idle(srv.echo_port());
+    int answered = 0;
+    for (int i = 0; i < 30; ++i) {
+      active.send("tick\n");
+      answered += active.recv_line() == std::optional<std::string>("tick");
+      std::this_thread::sleep_for(100ms);
+    }
+    CHECK(answered == 30);
+    CHECK(idle.wait_closed(5s));
+    auto body = http_get(srv.metrics_port(), "/metrics");
+    CHECK(metric(body, "simul_disconnects_total{service=\"echo\",reason=\"idle\"}") == 1);
   });
 }
 
