@@ -80,7 +80,9 @@ def markdown(results: dict, png_rel: str, json_rel: str) -> str:
         "before the server accepts them).",
         f"- **echo**: closed loop, {prof['size']}-byte messages, {prof['echo_s']:g} s; round trips/s, p99, "
         "server CPU (harness, from /proc), round trips per server CPU-second (steady state: the seconds after "
-        "the first, whose traffic carries every connection's first message).",
+        "the first, whose traffic carries every connection's first message). Not for the fork peer: this "
+        "kernel charges CPU time by 4 ms tick, and its children's bursts are far shorter, so their "
+        "accounted time stays near 0.",
         f"- **open**: open loop at {prof['open_rate']:g} msg/s per connection, {prof['open_s']:g} s; latency from "
         "the intended send time (no coordinated omission).",
         f"- **chat**: simul only, rooms of {prof['chat_room_size']} users, offered fan-out about "

@@ -3,7 +3,7 @@
 // (and plain TCP where that set is not available) is a coroutine waiting for readiness.
 #include "server/async/echo_poller.hpp"
 
-#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -206,9 +206,9 @@ void async_server::start_echo(tcp::socket socket, std::string address) {
   socket.set_option(tcp::no_delay(true), ec);
   const int fd = socket.release(ec);  // Asio forgets it: the echo's own set serves it
   if (ec) return;
-  const int flags = ::fcntl(fd, F_GETFL);
+  int non_blocking = 1;
   auto* c = new tcp_echo(*this, fd, std::move(address));
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 || echo_poller_->set.add(fd, c, EPOLLIN) != 0) {
+  if (::ioctl(fd, FIONBIO, &non_blocking) != 0 || echo_poller_->set.add(fd, c, EPOLLIN) != 0) {
     c->decide(disconnect_reason::error);
     c->end();
   }
