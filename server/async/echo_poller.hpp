@@ -27,6 +27,8 @@
 
 #include <asio/detail/config.hpp>
 
+#include "server/async/server.hpp"
+
 #if defined(ASIO_HAS_EPOLL) && !defined(ASIO_HAS_IO_URING_AS_DEFAULT)
 #define SIMUL_ECHO_POLLER 1
 
@@ -44,8 +46,6 @@
 #include <asio/detail/reactor_op.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
-
-#include "server/async/server.hpp"
 
 namespace simul::server::detail {
 
@@ -209,6 +209,12 @@ class async_server::echo_poller {
   detail::epoll_set<echo_poller> set;  // after graveyard_: its first wait may collect
 };
 
+}  // namespace simul::server
+
+#else
+
+namespace simul::server {
+class async_server::echo_poller {};  // not used: plain-TCP echo is the coroutine
 }  // namespace simul::server
 
 #endif
