@@ -8,6 +8,7 @@
 #include <fstream>
 #include <regex>
 
+#include "tests/common/redis_server.hpp"
 #include "tests/server/test_support.hpp"
 
 using namespace simul::test;
@@ -140,6 +141,36 @@ TEST_CASE("workers: /readyz is 503 while the workers drain, and a second signal 
   CHECK(ready.find("draining") != std::string::npos);
   p.signal(SIGINT);
   CHECK(p.wait(5s) == std::optional<int>(1));
+}
+
+TEST_CASE("workers: on a chat network /readyz is 503 naming the workers cut off from it, and 200 once they are back") {
+  redis_server redis;
+  REQUIRE(redis.ok());
+  server_process p({"--config", temp_file("workers: 2\necho:\n  port: 0\nchat:\n  port: 0\nmetrics:\n  port: 0\n"
+                                          "cluster:\n  redis: \"" + redis.address() + "\"\n")});
+  REQUIRE(p.wait_ready());
+  auto readyz = [&] { return http_get(p.metrics_port, "/readyz"); };
+  REQUIRE(eventually([&] { return readyz().find(" 200 ") != std::string::npos; }));
+
+  redis.kill9();  // both workers lose the network; the supervisor itself is fine
+  std::string answer;
+  CHECK(eventually([&] {
+    answer = readyz();
+    return answer.find("worker 1: chat network unavailable") != std::string::npos &&
+           answer.find("worker 2: chat network unavailable") != std::string::npos;
+  }));
+  INFO(answer);
+  CHECK(answer.find("503 Service Unavailable") != std::string::npos);
+  CHECK(http_get(p.metrics_port, "/healthz").find("200 OK") != std::string::npos);
+  const auto body = http_get(p.metrics_port, "/metrics");
+  CHECK(metric(body, worker_sample("simul_cluster_up", 1)) == 0);
+  CHECK(metric(body, worker_sample("simul_cluster_up", 2)) == 0);
+
+  // A new Redis on the same port: the workers join it again, and so the supervisor is ready.
+  REQUIRE(redis.start());
+  CHECK(eventually([&] { return readyz().find(" 200 ") != std::string::npos; }));
+  p.signal(SIGTERM);
+  CHECK(p.wait() == std::optional<int>(0));
 }
 
 TEST_CASE("workers: SIGHUP reaches every worker; an invalid file keeps them all running") {
