@@ -181,16 +181,18 @@ core::client_id chat_node::next_id() noexcept {
   return (static_cast<core::client_id>(node_) << 32) | ++serial_;
 }
 
-bool chat_node::publish(char kind, core::client_id client, std::string_view data, std::uint32_t from) {
+bool chat_node::publish(char kind, core::client_id client, std::string_view data, std::uint32_t from,
+                        redis_client::callback done) {
   if (!cmd_.connected()) return false;
   const std::string n = std::to_string(from != 0 ? from : node_);
   const std::string k(1, kind);
   const std::string c = std::to_string(client);
   const std::string t = std::to_string(static_cast<std::int64_t>(std::time(nullptr)));
   bool queued = cmd_.command({"XADD", log_key_, "*", "n", n, "k", k, "c", c, "t", t, "d", data},
-                             [](const redisReply* r) {
+                             [done = std::move(done)](const redisReply* r) {
                                if (r != nullptr && r->type == REDIS_REPLY_ERROR)
                                  spdlog::warn("cluster: XADD refused: {}", text(*r));
+                               if (done) done(r);
                              });
   if (queued) stats_.cluster.published_total.add();
   stats_.cluster.queue_bytes.value.store(cmd_.pending_bytes(), std::memory_order_relaxed);
@@ -219,7 +221,13 @@ void chat_node::disconnect(core::client_id id, std::string_view reason) {
 
 void chat_node::leave() {
   if (phase_ == phase::left) return;
-  if (node_ != 0) publish(k_node_leave, 0, server::close_message(server::disconnect_reason::shutdown));
+  if (node_ != 0)
+    leaving_ = publish(k_node_leave, 0, server::close_message(server::disconnect_reason::shutdown), 0,
+                       [this](const redisReply* r) {
+                         leaving_ = false;
+                         if (r == nullptr) spdlog::warn("cluster: lost Redis before it stored this node's leave");
+                         if (on_left) on_left();
+                       });
   set_phase(phase::left);
   spdlog::info("cluster: node {} ({}) leaves the chat network", node_, name_);
 }

@@ -40,11 +40,12 @@ void wait_joined(std::uint16_t metrics_port) { REQUIRE(eventually([&] { return r
 
 std::string got(client& c, std::string_view needle) { return c.wait_for(needle).value_or("(nothing)"); }
 
-// A node as a process (to kill or stop), lease 5 s, joined.
-std::unique_ptr<server_process> node_process(const redis_server& redis, const std::string& name) {
+// A node as a process (to kill or stop), lease 5 s unless told, joined.
+std::unique_ptr<server_process> node_process(const redis_server& redis, const std::string& name,
+                                             const std::string& lease = "5s") {
   auto p = std::make_unique<server_process>(std::vector<std::string>{
       "--echo-port", "0", "--chat-port", "0", "--metrics-port", "0", "--redis", redis.address(), "--config",
-      temp_file("cluster:\n  lease_seconds: 5s\n  node: " + name + "\n")});
+      temp_file("cluster:\n  lease_seconds: " + lease + "\n  node: " + name + "\n")});
   REQUIRE(p->wait_ready());
   wait_joined(p->metrics_port);
   return p;
@@ -211,6 +212,24 @@ TEST_CASE("cluster: a node killed with SIGKILL: its users QUIT on the others wit
   CHECK(scrape(a.metrics_port(), "simul_cluster_nodes_declared_down_total") >= 1);
   // The nick is free again.
   auto again = irc(a.chat_port(), "vic");
+}
+
+TEST_CASE("cluster: a node stopped with SIGTERM and no users left leaves the network at once, not a lease later") {
+  redis_server redis;
+  REQUIRE(redis.ok());
+  // A lease far longer than any wait here: only the leaver's node-leave entry can tell the
+  // survivor that it has gone.
+  auto survivor = node_process(redis, "survivor", "10m");
+  auto leaver = node_process(redis, "leaver", "10m");
+  leaver->signal(SIGTERM);
+  CHECK(leaver->wait() == std::optional<int>(0));
+  CHECK(leaver->stderr_text().find("did not store this node's leave") == std::string::npos);
+  CHECK(eventually([&] {
+    return survivor->stderr_text().find("cluster: node 2 left the chat network (Server shutting down)") !=
+           std::string::npos;
+  }));
+  survivor->signal(SIGTERM);
+  CHECK(survivor->wait() == std::optional<int>(0));
 }
 
 TEST_CASE("cluster: Redis down: the server stays up and says so; Redis back: it rejoins") {
