@@ -88,9 +88,15 @@ class chat_node final : public server::chat_network {
   };
 
   // Adds one entry to the log: kind, client, data, as node `from` (default: this node);
-  // `done` (if any) is called with Redis's answer, as a redis_client callback.
+  // `done` (if any) is called with Redis's answer, as a redis_client callback. Local QUITs that
+  // could not be queued before go first.
   bool publish(char kind, core::client_id client, std::string_view data, std::uint32_t from = 0,
                redis_client::callback done = {});
+  bool xadd(char kind, core::client_id client, std::string_view data, std::uint32_t from,
+            redis_client::callback done);
+  /// Publishes the local QUITs that could not be queued (Redis away or its queue full), in
+  /// order, while they fit: on rejoining, on every answer from Redis and before any new entry.
+  void publish_unsent_quits();
   void on_up();
   void on_down(const std::string& reason);
   void join();
