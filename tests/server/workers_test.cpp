@@ -252,6 +252,19 @@ TEST_CASE("workers: each worker's JSON log lines carry its index") {
   const auto log = p.stderr_text();
   for (int w = 1; w <= 3; ++w) CHECK(log.find("\"worker\":" + std::to_string(w) + ",\"msg\":\"drain complete") != std::string::npos);
   CHECK(log.find("\"msg\":\"supervisor: every worker has exited; done\"") != std::string::npos);
+  // The supervisor's start-up line: its workers and their pids are keys of their own, and no
+  // string value has stray spaces.
+  const auto path = temp_file(log, ".log");
+  const std::string check =
+      "(lambda S: len(S) == 1 and S[0]['workers'] == 3 and len(S[0]['pids'].split(',')) == 3"
+      " and all(p.isdigit() for p in S[0]['pids'].split(','))"
+      " and S[0]['msg'].endswith(' workers=3 pids=' + S[0]['pids']) and S[0]['metrics_port'] == " +
+      std::to_string(p.metrics_port) +
+      " and all(v == v.strip() for v in S[0].values() if isinstance(v, str)))"
+      "([l for l in map(json.loads, open(sys.argv[1]).read().splitlines()) if l.get('event') == 'started'])";
+  auto r = run_program("/usr/bin/python3", {"-c", "import json,sys; sys.exit(0 if " + check + " else 1)", path});
+  INFO(log, r.err);
+  CHECK(r.exit_code == 0);
 }
 
 TEST_CASE("workers: a worker that dies again soon is restarted after twice the wait") {
