@@ -92,6 +92,7 @@ class chat_node final : public server::chat_network {
   // could not be queued before go first.
   bool publish(char kind, core::client_id client, std::string_view data, std::uint32_t from = 0,
                redis_client::callback done = {});
+  // publish() without the QUITs kept back first.
   bool xadd(char kind, core::client_id client, std::string_view data, std::uint32_t from,
             redis_client::callback done);
   /// Publishes the local QUITs that could not be queued (Redis away or its queue full), in
