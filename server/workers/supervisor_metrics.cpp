@@ -99,15 +99,17 @@ asio::awaitable<void> supervisor::metrics_session(tcp::socket socket) {
     reply = http_reply(request, stats_, draining_, cfg_.model);  // 431
   } else {
     std::string body;
-    std::string workers_why;  // the workers that say they are not ready
     const auto target = http_target(request);
     if (target == "/metrics") body = co_await gather_metrics();
-    if (target == "/readyz" && workers_report_readiness()) workers_why = co_await workers_not_ready();
     std::string why;
     bool ready = ready_for_traffic(why);
-    if (ready && !workers_why.empty()) {
-      ready = false;
-      why = std::move(workers_why);
+    if (ready && target == "/readyz" && workers_report_readiness()) {
+      auto workers_why = co_await workers_not_ready();
+      ready = ready_for_traffic(why);  // again: a drain may have begun meanwhile
+      if (ready && !workers_why.empty()) {
+        ready = false;
+        why = std::move(workers_why);
+      }
     }
     reply = http_response(request, http_answers{body, ready, why});
   }
