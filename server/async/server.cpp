@@ -14,6 +14,7 @@
 #include "server/async/session_scope.hpp"
 #include "server/async/tls_stream.hpp"
 #include "server/cluster/chat_node.hpp"
+#include "server/common/config_fields.hpp"
 #include "server/common/lifecycle.hpp"
 #include "server/common/logging.hpp"
 #include "server/common/metrics.hpp"
@@ -33,6 +34,7 @@ async_server::async_server(const config& cfg, std::optional<worker_role> role)
     chat_ = std::make_unique<async_chat>(cfg_, stats_);
     if (cfg_.cluster.enabled()) {
       node_ = std::make_unique<cluster::chat_node>(io_, cfg_, stats_, *chat_);
+      node_->on_left = [this] { drained_.cancel(); };  // the drain waits for it
       chat_->join(*node_);
     }
     open_listener(chat_acceptor_, service::chat, listen_port(cfg_.chat.port, role ? role->chat_port : 0));
@@ -273,8 +275,14 @@ asio::awaitable<void> async_server::drain() {
     if (more) co_await asio::post(io_, asio::use_awaitable);
   }
   if (chat_) chat_->drain();
-  // Wait for the last connection to close (its scope cancels the timer) or for the deadline.
-  if (echo_conns_.size() + chat_conns_.size() > 0) co_await drained_.async_wait(nothrow);
+  // Wait for the last connection to close (its scope cancels the timer) and, on a chat network,
+  // for Redis to store the node's leave (on_left cancels it), or for the deadline.
+  auto waiting = [this] { return echo_conns_.size() + chat_conns_.size() > 0 || (node_ && node_->leaving()); };
+  while (waiting() && std::chrono::steady_clock::now() < drained_.expiry()) co_await drained_.async_wait(nothrow);
+  if (node_ && node_->leaving())
+    spdlog::warn("cluster: Redis did not store this node's leave within {}; the other nodes drop its users after "
+                 "cluster.lease_seconds",
+                 config_detail::show_duration(limit));
   const auto left = echo_conns_.size() + chat_conns_.size();
   if (left > 0) {
     log_drain_deadline(left, chat_ ? chat_->queued_bytes() : 0, limit);

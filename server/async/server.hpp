@@ -156,7 +156,7 @@ class async_server final : public server {
   std::optional<asio::signal_set> signals_;
   asio::steady_timer sweep_timer_{io_};
   asio::steady_timer stats_timer_{io_};
-  asio::steady_timer drained_{io_};  // the drain's deadline; cancelled by the last close
+  asio::steady_timer drained_{io_};  // the drain's deadline; cancelled by the last close and the node's leave
   // After io_, so destroyed before it: its Redis connections are bound to io_.
   std::unique_ptr<cluster::chat_node> node_;
 };

@@ -181,16 +181,29 @@ core::client_id chat_node::next_id() noexcept {
   return (static_cast<core::client_id>(node_) << 32) | ++serial_;
 }
 
-bool chat_node::publish(char kind, core::client_id client, std::string_view data, std::uint32_t from) {
+bool chat_node::publish(char kind, core::client_id client, std::string_view data, std::uint32_t from,
+                        redis_client::callback done) {
+  if (!unsent_quits_.empty()) publish_unsent_quits();
+  return xadd(kind, client, data, from, std::move(done));
+}
+
+bool chat_node::xadd(char kind, core::client_id client, std::string_view data, std::uint32_t from,
+                     redis_client::callback done) {
   if (!cmd_.connected()) return false;
   const std::string n = std::to_string(from != 0 ? from : node_);
   const std::string k(1, kind);
   const std::string c = std::to_string(client);
   const std::string t = std::to_string(static_cast<std::int64_t>(std::time(nullptr)));
   bool queued = cmd_.command({"XADD", log_key_, "*", "n", n, "k", k, "c", c, "t", t, "d", data},
-                             [](const redisReply* r) {
+                             [this, done = std::move(done)](const redisReply* r) {
                                if (r != nullptr && r->type == REDIS_REPLY_ERROR)
                                  spdlog::warn("cluster: XADD refused: {}", text(*r));
+                               if (!stopping_) {
+                                 stats_.cluster.queue_bytes.value.store(cmd_.pending_bytes(), std::memory_order_relaxed);
+                                 // Redis answers again, so the queue has room: QUITs kept back go now.
+                                 if (r != nullptr && !unsent_quits_.empty()) publish_unsent_quits();
+                               }
+                               if (done) done(r);
                              });
   if (queued) stats_.cluster.published_total.add();
   stats_.cluster.queue_bytes.value.store(cmd_.pending_bytes(), std::memory_order_relaxed);
@@ -217,9 +230,23 @@ void chat_node::disconnect(core::client_id id, std::string_view reason) {
   if (!joined() || !publish(k_disconnect, id, reason)) unsent_quits_[id] = std::string(reason);
 }
 
+void chat_node::publish_unsent_quits() {
+  if (phase_ != phase::joined) return;
+  for (auto it = unsent_quits_.begin(); it != unsent_quits_.end();) {
+    if (node_of(it->first) == node_ && !xadd(k_disconnect, it->first, it->second, 0, {})) break;  // still full
+    it = unsent_quits_.erase(it);
+  }
+}
+
 void chat_node::leave() {
   if (phase_ == phase::left) return;
-  if (node_ != 0) publish(k_node_leave, 0, server::close_message(server::disconnect_reason::shutdown));
+  if (node_ != 0)
+    leaving_ = publish(k_node_leave, 0, server::close_message(server::disconnect_reason::shutdown), 0,
+                       [this](const redisReply* r) {
+                         leaving_ = false;
+                         if (r == nullptr) spdlog::warn("cluster: lost Redis before it stored this node's leave");
+                         if (on_left) on_left();
+                       });
   set_phase(phase::left);
   spdlog::info("cluster: node {} ({}) leaves the chat network", node_, name_);
 }
@@ -403,13 +430,7 @@ void chat_node::become_joined() {
   stats_.cluster.joins_total.add();
   const auto now = steady::now();
   for (auto& [n, p] : peers_) p = {now, {}, p.name};  // leases count from now: Redis was away for all
-  for (auto it = unsent_quits_.begin(); it != unsent_quits_.end();) {
-    if (node_of(it->first) != node_ || publish(k_disconnect, it->first, it->second))
-      it = unsent_quits_.erase(it);
-    else
-      ++it;
-  }
-  publish(k_heartbeat, 0, name_);
+  publish(k_heartbeat, 0, name_);  // the QUITs of users who left meanwhile first
   read_next();
 }
 
@@ -600,15 +621,9 @@ void chat_node::tick() {
   stats_.cluster.queue_bytes.value.store(cmd_.pending_bytes(), std::memory_order_relaxed);
   if (phase_ == phase::down && cmd_.connected() && sub_.connected()) return join();
   if (phase_ != phase::joined) return;
-  publish(k_heartbeat, 0, name_);
+  publish(k_heartbeat, 0, name_);  // and the QUITs kept back, first
   if (!reading_) read_next();
   maybe_snapshot();
-  for (auto it = unsent_quits_.begin(); it != unsent_quits_.end();) {
-    if (publish(k_disconnect, it->first, it->second))
-      it = unsent_quits_.erase(it);
-    else
-      break;
-  }
   const auto now = steady::now();
   const auto lease = cfg_.cluster.lease;
   for (auto& [n, p] : peers_) {

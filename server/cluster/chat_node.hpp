@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -68,6 +69,13 @@ class chat_node final : public server::chat_network {
   void disconnect(core::client_id id, std::string_view reason) override;
   void leave() override;
 
+  /// After leave(): its node-leave entry is on its way to Redis, not yet acknowledged.
+  bool leaving() const noexcept { return leaving_; }
+  /// Called once Redis has answered the node-leave entry's XADD (or the connection was lost
+  /// before it did): the drain waits for it, so that the others drop this node's users now,
+  /// not a lease later. Never called after the node is destroyed.
+  std::function<void()> on_left;
+
   /// This node's number in the network (0 while it has none).
   std::uint32_t number() const noexcept { return node_; }
 
@@ -79,8 +87,17 @@ class chat_node final : public server::chat_network {
     std::string name;
   };
 
-  // Adds one entry to the log: kind, client, data, as node `from` (default: this node).
-  bool publish(char kind, core::client_id client, std::string_view data, std::uint32_t from = 0);
+  // Adds one entry to the log: kind, client, data, as node `from` (default: this node);
+  // `done` (if any) is called with Redis's answer, as a redis_client callback. Local QUITs that
+  // could not be queued before go first.
+  bool publish(char kind, core::client_id client, std::string_view data, std::uint32_t from = 0,
+               redis_client::callback done = {});
+  // publish() without the QUITs kept back first.
+  bool xadd(char kind, core::client_id client, std::string_view data, std::uint32_t from,
+            redis_client::callback done);
+  /// Publishes the local QUITs that could not be queued (Redis away or its queue full), in
+  /// order, while they fit: on rejoining, on every answer from Redis and before any new entry.
+  void publish_unsent_quits();
   void on_up();
   void on_down(const std::string& reason);
   void join();
@@ -135,6 +152,7 @@ class chat_node final : public server::chat_network {
   std::map<core::client_id, std::string> unsent_quits_;        // local disconnects not yet published
   asio::steady_timer tick_timer_;
   bool stopping_ = false;
+  bool leaving_ = false;
   // Last: destroyed first, while everything their callbacks touch is still there.
   redis_client cmd_;
   redis_client sub_;

@@ -90,19 +90,24 @@ std::string fd_limit_warning(std::uint64_t max_fds, std::uint32_t max_connection
       max_fds, max_connections, max_fds > reserved_fds ? max_fds - reserved_fds : 0, max_connections + reserved_fds);
 }
 
-void log_started(const config& cfg, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics,
-                 std::string_view extra) {
-  log_event("started",
-            "simul-server {version} ({commit}) model={model} echo={echo_port} chat={chat_port} metrics={metrics_port}"
-            "{extra}")
-      .with("version", SIMUL_VERSION)
+namespace {
+
+// `more`: the template's end, for fields the caller adds.
+log_event started_event(const config& cfg, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics,
+                        std::string_view more = {}) {
+  log_event e("started",
+              "simul-server {version} ({commit}) model={model} echo={echo_port} chat={chat_port} metrics={metrics_port}" +
+                  std::string(more));
+  e.with("version", SIMUL_VERSION)
       .with("commit", SIMUL_GIT_SHA)
       .with("model", to_string(cfg.model))
       .with("echo_port", echo)
       .with("chat_port", chat)
-      .with("metrics_port", metrics)
-      .with("extra", extra.empty() ? std::string() : " " + std::string(extra))
-      .info();
+      .with("metrics_port", metrics);
+  return e;
+}
+
+void warn_fd_limit(const config& cfg) {
   const auto max_fds = process_max_fds();
   if (auto w = fd_limit_warning(max_fds, cfg.limits.max_connections); !w.empty())
     log_event("fd_limit_low", w)
@@ -111,6 +116,22 @@ void log_started(const config& cfg, std::uint16_t echo, std::uint16_t chat, std:
         .with("max_connections", cfg.limits.max_connections)
         .json_only()
         .warn();
+}
+
+}  // namespace
+
+void log_started(const config& cfg, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics) {
+  started_event(cfg, echo, chat, metrics).info();
+  warn_fd_limit(cfg);
+}
+
+void log_started(const config& cfg, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics,
+                 std::size_t workers, std::string_view pids) {
+  started_event(cfg, echo, chat, metrics, " workers={workers} pids={pids}")
+      .with("workers", workers)
+      .with("pids", pids)
+      .info();
+  warn_fd_limit(cfg);
 }
 
 void log_drain_signal(int sig, std::chrono::milliseconds drain) {

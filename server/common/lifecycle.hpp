@@ -56,10 +56,13 @@ class accept_backoff {
   log_limiter log_;
 };
 
-/// "simul-server VERSION (SHA) model=M echo=P chat=P metrics=P[ EXTRA]" (tests read the ports
-/// from it), and a warning when the open-files limit cannot hold limits.max_connections.
+/// "simul-server VERSION (SHA) model=M echo=P chat=P metrics=P" (tests read the ports from it),
+/// and a warning when the open-files limit cannot hold limits.max_connections.
+void log_started(const config& cfg, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics);
+/// The supervisor's: the same, then " workers=N pids=P1,P2,..." (JSON: "workers":N and
+/// "pids":"P1,P2,...").
 void log_started(const config& cfg, std::uint16_t echo, std::uint16_t chat, std::uint16_t metrics,
-                 std::string_view extra = {});
+                 std::size_t workers, std::string_view pids);
 
 /// The warning, if any, that the open-files limit `max_fds` (0 = unlimited) is too low for
 /// `max_connections` connections plus the server's own descriptors; empty when it is enough.

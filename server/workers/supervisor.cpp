@@ -250,8 +250,7 @@ asio::awaitable<void> supervisor::await_ready(worker& w) {
   std::string pids;
   for (const auto& other : workers_) pids += (pids.empty() ? "" : ",") + std::to_string(other.pid);
   log_started(cfg_, ports_.echo_port, ports_.chat_port,
-              metrics_acceptor_ ? metrics_acceptor_->local_endpoint().port() : 0,
-              "workers=" + std::to_string(workers_.size()) + " pids=" + pids);
+              metrics_acceptor_ ? metrics_acceptor_->local_endpoint().port() : 0, workers_.size(), pids);
 }
 
 asio::awaitable<void> supervisor::signal_watcher() {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -28,6 +29,12 @@
 #include "server/workers/restart_backoff.hpp"
 
 namespace simul::server {
+
+/// A worker's answer to an HTTP request on its private metrics listener.
+struct worker_reply {
+  unsigned status = 0;  // 200, 503, ...
+  std::string body;
+};
 
 class supervisor {
  public:
@@ -84,8 +91,18 @@ class supervisor {
   // Metrics (supervisor_metrics.cpp).
   asio::awaitable<void> metrics_listener();
   asio::awaitable<void> metrics_session(tcp::socket socket);
-  /// Every running worker's /metrics, fetched at once, each within timeouts.worker_scrape_seconds.
+  /// GET `target` from every running worker's private listener at once, each within
+  /// timeouts.worker_scrape_seconds; by worker (0-based), nothing for one that is not running
+  /// or did not answer in time.
+  asio::awaitable<std::vector<std::optional<worker_reply>>> ask_workers(std::string_view target);
+  /// Every running worker's /metrics, merged with the supervisor's own.
   asio::awaitable<std::string> gather_metrics();
+  /// True when a worker can be not ready while the supervisor is (chat on a network: a worker
+  /// cut off from it answers its /readyz 503): then /readyz asks the workers too.
+  bool workers_report_readiness() const;
+  /// The running workers whose /readyz is not 200, one "worker i: <its reason>" line each;
+  /// empty when none is. A worker that does not answer in time is not counted.
+  asio::awaitable<std::string> workers_not_ready();
   std::string own_metrics(const std::vector<bool>& scraped) const;
   bool ready_for_traffic(std::string& why) const;
 

@@ -40,11 +40,12 @@ void wait_joined(std::uint16_t metrics_port) { REQUIRE(eventually([&] { return r
 
 std::string got(client& c, std::string_view needle) { return c.wait_for(needle).value_or("(nothing)"); }
 
-// A node as a process (to kill or stop), lease 5 s, joined.
-std::unique_ptr<server_process> node_process(const redis_server& redis, const std::string& name) {
+// A node as a process (to kill or stop), lease 5 s unless told, joined.
+std::unique_ptr<server_process> node_process(const redis_server& redis, const std::string& name,
+                                             const std::string& lease = "5s") {
   auto p = std::make_unique<server_process>(std::vector<std::string>{
       "--echo-port", "0", "--chat-port", "0", "--metrics-port", "0", "--redis", redis.address(), "--config",
-      temp_file("cluster:\n  lease_seconds: 5s\n  node: " + name + "\n")});
+      temp_file("cluster:\n  lease_seconds: " + lease + "\n  node: " + name + "\n")});
   REQUIRE(p->wait_ready());
   wait_joined(p->metrics_port);
   return p;
@@ -213,6 +214,24 @@ TEST_CASE("cluster: a node killed with SIGKILL: its users QUIT on the others wit
   auto again = irc(a.chat_port(), "vic");
 }
 
+TEST_CASE("cluster: a node stopped with SIGTERM and no users left leaves the network at once, not a lease later") {
+  redis_server redis;
+  REQUIRE(redis.ok());
+  // A lease far longer than any wait here: only the leaver's node-leave entry can tell the
+  // survivor that it has gone.
+  auto survivor = node_process(redis, "survivor", "10m");
+  auto leaver = node_process(redis, "leaver", "10m");
+  leaver->signal(SIGTERM);
+  CHECK(leaver->wait() == std::optional<int>(0));
+  CHECK(leaver->stderr_text().find("did not store this node's leave") == std::string::npos);
+  CHECK(eventually([&] {
+    return survivor->stderr_text().find("cluster: node 2 left the chat network (Server shutting down)") !=
+           std::string::npos;
+  }));
+  survivor->signal(SIGTERM);
+  CHECK(survivor->wait() == std::optional<int>(0));
+}
+
 TEST_CASE("cluster: Redis down: the server stays up and says so; Redis back: it rejoins") {
   redis_server redis;
   REQUIRE(redis.ok());
@@ -279,6 +298,54 @@ TEST_CASE("cluster: a stopped Redis: lines over the queue cap are refused, memor
   // What was queued goes out; the network carries on.
   alice.send("PRIVMSG #r :after\r\n");
   join(alice, "#r2");
+}
+
+TEST_CASE("cluster: users who leave while Redis is stopped quit for the others once it is back") {
+  redis_server redis;
+  REQUIRE(redis.ok());
+  // A long lease: the stop must not look like a dead node, to anyone.
+  auto cfg = node_config(redis, "node-a", 30s);
+  cfg.cluster.max_queue_bytes = 64 * 1024;
+  running_server a(cfg);
+  running_server b(node_config(redis, "node-b", 30s));
+  wait_joined(a.metrics_port());
+  wait_joined(b.metrics_port());
+  auto [alice, vic] = room_across(a.chat_port(), b.chat_port());
+  auto carol = irc(a.chat_port(), "carol");
+  join(carol, "#r");
+  CHECK(got(vic, " JOIN ").find(":carol!") == 0);
+
+  redis.pause();
+  // alice's QUIT waits in the queue to Redis; carol fills that queue, so hers cannot even
+  // be queued: the node keeps it.
+  alice = client();
+  REQUIRE(eventually([&] { return scrape(a.metrics_port(), "simul_connections{service=\"chat\"}") == 1; }));
+  const std::string pad(300, 'x');
+  std::string batch;
+  for (int i = 0; i < 1000; ++i) batch += "PRIVMSG vic :" + std::to_string(i) + pad + "\r\n";
+  carol.send(batch);  // ~320 KB: five times the cap
+  CHECK(got(carol, " NOTICE ").find("Chat network unavailable") != std::string::npos);
+  carol = client();
+  REQUIRE(eventually([&] { return scrape(a.metrics_port(), "simul_connections{service=\"chat\"}") == 0; }));
+  redis.resume();
+  CHECK(got(vic, " QUIT ").find(":alice!alice@127.0.0.1 QUIT :") == 0);
+  // Both QUITs are in the log before anything that happens on node-a once its queue is empty.
+  REQUIRE(eventually([&] { return scrape(a.metrics_port(), "simul_cluster_queue_bytes") == 0; }));
+  auto dave = irc(a.chat_port(), "dave");
+  join(dave, "#r");
+  std::optional<std::string> next;
+  while ((next = vic.recv_line()) && next->find(" QUIT ") == std::string::npos && next->find(" JOIN ") == std::string::npos) {
+  }
+  const auto first = next.value_or("(nothing)");
+  INFO(first);
+  CHECK(first.find(":carol!carol@127.0.0.1 QUIT :") == 0);
+  CHECK(got(vic, " JOIN ").find(":dave!") == 0);
+  vic.send("WHOIS alice\r\nWHOIS carol\r\n");
+  CHECK(got(vic, " 401 ").find("alice") != std::string::npos);
+  CHECK(got(vic, " 401 ").find("carol") != std::string::npos);
+  // The nicks are free again, on either node.
+  auto alice2 = irc(b.chat_port(), "alice");
+  auto carol2 = irc(a.chat_port(), "carol");
 }
 
 TEST_CASE("cluster: a node joining after a snapshot starts from it and reads the log after it") {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <regex>
 
+#include "tests/common/redis_server.hpp"
 #include "tests/server/test_support.hpp"
 
 using namespace simul::test;
@@ -142,6 +143,36 @@ TEST_CASE("workers: /readyz is 503 while the workers drain, and a second signal 
   CHECK(p.wait(5s) == std::optional<int>(1));
 }
 
+TEST_CASE("workers: on a chat network /readyz is 503 naming the workers cut off from it, and 200 once they are back") {
+  redis_server redis;
+  REQUIRE(redis.ok());
+  server_process p({"--config", temp_file("workers: 2\necho:\n  port: 0\nchat:\n  port: 0\nmetrics:\n  port: 0\n"
+                                          "cluster:\n  redis: \"" + redis.address() + "\"\n")});
+  REQUIRE(p.wait_ready());
+  auto readyz = [&] { return http_get(p.metrics_port, "/readyz"); };
+  REQUIRE(eventually([&] { return readyz().find(" 200 ") != std::string::npos; }));
+
+  redis.kill9();  // both workers lose the network; the supervisor itself is fine
+  std::string answer;
+  CHECK(eventually([&] {
+    answer = readyz();
+    return answer.find("worker 1: chat network unavailable") != std::string::npos &&
+           answer.find("worker 2: chat network unavailable") != std::string::npos;
+  }));
+  INFO(answer);
+  CHECK(answer.find("503 Service Unavailable") != std::string::npos);
+  CHECK(http_get(p.metrics_port, "/healthz").find("200 OK") != std::string::npos);
+  const auto body = http_get(p.metrics_port, "/metrics");
+  CHECK(metric(body, worker_sample("simul_cluster_up", 1)) == 0);
+  CHECK(metric(body, worker_sample("simul_cluster_up", 2)) == 0);
+
+  // A new Redis on the same port: the workers join it again, and so the supervisor is ready.
+  REQUIRE(redis.start());
+  CHECK(eventually([&] { return readyz().find(" 200 ") != std::string::npos; }));
+  p.signal(SIGTERM);
+  CHECK(p.wait() == std::optional<int>(0));
+}
+
 TEST_CASE("workers: SIGHUP reaches every worker; an invalid file keeps them all running") {
   const auto path = temp_file(workers_config());
   server_process p({"--config", path});
@@ -221,6 +252,19 @@ TEST_CASE("workers: each worker's JSON log lines carry its index") {
   const auto log = p.stderr_text();
   for (int w = 1; w <= 3; ++w) CHECK(log.find("\"worker\":" + std::to_string(w) + ",\"msg\":\"drain complete") != std::string::npos);
   CHECK(log.find("\"msg\":\"supervisor: every worker has exited; done\"") != std::string::npos);
+  // The supervisor's start-up line: its workers and their pids are keys of their own, and no
+  // string value has stray spaces.
+  const auto path = temp_file(log, ".log");
+  const std::string check =
+      "(lambda S: len(S) == 1 and S[0]['workers'] == 3 and len(S[0]['pids'].split(',')) == 3"
+      " and all(p.isdigit() for p in S[0]['pids'].split(','))"
+      " and S[0]['msg'].endswith(' workers=3 pids=' + S[0]['pids']) and S[0]['metrics_port'] == " +
+      std::to_string(p.metrics_port) +
+      " and all(v == v.strip() for v in S[0].values() if isinstance(v, str)))"
+      "([l for l in map(json.loads, open(sys.argv[1]).read().splitlines()) if l.get('event') == 'started'])";
+  auto r = run_program("/usr/bin/python3", {"-c", "import json,sys; sys.exit(0 if " + check + " else 1)", path});
+  INFO(log, r.err);
+  CHECK(r.exit_code == 0);
 }
 
 TEST_CASE("workers: a worker that dies again soon is restarted after twice the wait") {
