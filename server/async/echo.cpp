@@ -60,6 +60,9 @@ class async_server::tcp_echo final : public connection {
   void end() {
     if (fd_ < 0) return;
     if (srv_.draining_) decide(disconnect_reason::shutdown);
+    // Out of the set before the close: closing removes it only with the last descriptor of the
+    // socket, and a process forked meanwhile (before its exec) may hold another.
+    srv_.echo_poller_->set.remove(fd_);
     ::shutdown(fd_, SHUT_WR);
     ::close(fd_);
     fd_ = -1;

@@ -93,7 +93,9 @@ class epoll_set {
   /// Changes what `fd` waits for; readiness it already has is reported again, which also serves
   /// to come back to a socket that may hold more than one read took. Returns errno, 0 on success.
   int modify(int fd, void* ptr, std::uint32_t events) { return control(EPOLL_CTL_MOD, fd, ptr, events); }
-  // Closing a descriptor removes it (no one else holds it).
+  /// Takes `fd` out of the set (do it before closing: a close removes it only if no other
+  /// descriptor, e.g. in a forked child, refers to the same socket).
+  void remove(int fd) noexcept { ::epoll_ctl(fd_, EPOLL_CTL_DEL, fd, nullptr); }
 
   /// Whether events taken by an epoll_wait wait to be served (their pointers must stay valid).
   bool holding_events() const noexcept { return count_ > 0; }
