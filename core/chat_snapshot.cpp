@@ -86,6 +86,12 @@ class reader {
     }
     std::string v(in_.substr(pos_, n));
     pos_ += n;
+    // Every string in a hub came from an IRC line, which can hold none of these (irc_message
+    // refuses them): one here would break the lines the hub writes with it.
+    if (v.find_first_of(std::string_view("\0\r\n", 3)) != std::string::npos) {
+      fail("forbidden byte in a string");
+      return {};
+    }
     return v;
   }
   /// A count of items that take at least one byte each: never more than the bytes left.

@@ -270,6 +270,20 @@ TEST_CASE("truncated, corrupted or foreign snapshots are refused and the hub is 
     body[at + 1] = 2;
     CHECK(refusal(b.hub, seal_snapshot(body)).find("bad member") != std::string::npos);
   }
+  SUBCASE("well-formed but a string with a line break (found by the hub_snapshot fuzzer)") {
+    chat_fixture c(snapshot_config());
+    c.join_room(1, "alice", "#a");
+    std::string body = c.hub.save();
+    body.resize(body.size() - 8);
+    for (const char bad : {'\n', '\r', '\0'}) {
+      std::string broken = body;
+      const auto at = broken.find("alice");
+      REQUIRE(at != std::string::npos);
+      broken[at + 2] = bad;  // "al?ce": the same length, so only the byte is wrong
+      CAPTURE(static_cast<int>(bad));
+      CHECK(refusal(b.hub, seal_snapshot(broken)) == "forbidden byte in a string");
+    }
+  }
   SUBCASE("well-formed but inconsistent: a huge count") {
     std::string body = "SIMULHUB";
     body += '\x01';                                           // version
