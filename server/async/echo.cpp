@@ -22,10 +22,32 @@ namespace simul::server {
 
 #if SIMUL_ECHO_POLLER
 
+namespace detail {
+
 namespace {
-// The time of a batch of messages, for the idle sweeper (which looks every 250 ms): the kernel's
-// coarse monotonic clock (the same clock as steady_clock, a tick behind at most) costs a
-// fraction of a precise reading.
+// Asio keeps the reactor's epoll descriptor private. An explicit instantiation may name a private
+// member; the friend it defines hands the member pointer out.
+struct epoll_fd_tag {
+  using type = int asio::detail::epoll_reactor::*;
+  friend type member(epoll_fd_tag);
+};
+template <class Tag, typename Tag::type Member>
+struct expose {
+  friend typename Tag::type member(Tag) { return Member; }
+};
+template struct expose<epoll_fd_tag, &asio::detail::epoll_reactor::epoll_fd_>;
+}  // namespace
+
+int reactor_epoll_fd(asio::io_context& io) {
+  return asio::use_service<asio::detail::epoll_reactor>(io).*member(epoll_fd_tag{});
+}
+
+}  // namespace detail
+
+namespace {
+// The time of a message, for the idle sweeper (which looks every 250 ms): the kernel's coarse
+// monotonic clock (the same clock as steady_clock, a tick behind at most) costs a fraction of a
+// precise reading.
 clock::time_point coarse_now() noexcept {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
@@ -35,15 +57,56 @@ clock::time_point coarse_now() noexcept {
 
 /// One plain-TCP echo connection: on readiness, read into the shared buffer and send back at
 /// once; if the peer takes less, keep the rest and read nothing more until it is sent. Allocated
-/// at accept; when it ends, its socket is closed and its accounting done at once, and the
-/// object itself is freed by the poller once no event of the current batch can point to it.
-class async_server::tcp_echo final : public connection {
+/// at accept; its entry in the reactor's epoll set is itself (echo_poller.hpp). When it ends, its
+/// socket is closed and its accounting done at once; the object is freed once nothing can point
+/// to it.
+class alignas(64) async_server::tcp_echo final : public connection, public detail::reactor_entry {
  public:
-  tcp_echo(async_server& srv, int fd, std::string address) : srv_(srv), fd_(fd), address_(std::move(address)) {
+  tcp_echo(async_server& srv, int fd, std::string address)
+      : reactor_entry(&tcp_echo::on_ready), srv_(srv), fd_(fd), address_(std::move(address)) {
     scope_.emplace(srv, service::echo, *this, &address_);
   }
 
-  /// An event from the echo's epoll set (edge-triggered: whatever it reports is handled now).
+  /// Ends it now: closes the socket (the epoll set forgets it), counts and logs the end.
+  void end() {
+    if (fd_ < 0) return;
+    if (srv_.draining_) decide(disconnect_reason::shutdown);
+    // Out of the set before the close: closing removes it only with the last descriptor of the
+    // socket, and a process forked meanwhile (before its exec) may hold another.
+    srv_.echo_poller_->remove(fd_);
+    ::shutdown(fd_, SHUT_WR);
+    ::close(fd_);
+    fd_ = -1;
+    rest_.reset();
+    busy = false;
+    scope_.reset();
+    // On the queue (ended by something else that ran first): its completion frees it.
+    if (queued())
+      orphan_ = true;
+    else
+      srv_.echo_poller_->bury(*this);
+  }
+
+ private:
+  struct pending {
+    std::string bytes;
+    std::size_t done = 0;
+  };
+
+  // The reactor reported the socket (the events as the "bytes"); no owner: the io_context is
+  // destroying its queue.
+  static void on_ready(void* owner, asio::detail::scheduler_operation* op, const asio::error_code&,
+                       std::size_t events) {
+    compensate(owner);
+    auto* self = static_cast<tcp_echo*>(static_cast<reactor_entry*>(op));
+    if (self->orphan_) {
+      delete self;
+    } else if (owner) {
+      self->on_event(static_cast<std::uint32_t>(events));
+    }
+  }
+
+  /// Readiness (edge-triggered: whatever it reports is handled now).
   void on_event(std::uint32_t events) {
     if (fd_ < 0) return;  // ended: nothing left to serve
     if (rest_) {
@@ -55,28 +118,6 @@ class async_server::tcp_echo final : public connection {
     // then the end is read; no later event would come for it.
     while (fd_ >= 0 && !rest_) echo_once();
   }
-
-  /// Ends it now: closes the socket (the set forgets it), counts and logs the end.
-  void end() {
-    if (fd_ < 0) return;
-    if (srv_.draining_) decide(disconnect_reason::shutdown);
-    // Out of the set before the close: closing removes it only with the last descriptor of the
-    // socket, and a process forked meanwhile (before its exec) may hold another.
-    srv_.echo_poller_->set.remove(fd_);
-    ::shutdown(fd_, SHUT_WR);
-    ::close(fd_);
-    fd_ = -1;
-    rest_.reset();
-    busy = false;
-    scope_.reset();
-    srv_.echo_poller_->bury(*this);
-  }
-
- private:
-  struct pending {
-    std::string bytes;
-    std::size_t done = 0;
-  };
 
   void on_stop(disconnect_reason) override { end(); }
 
@@ -96,7 +137,7 @@ class async_server::tcp_echo final : public connection {
       return end();  // n == 0: the client closed (its reason stays "client")
     }
     const auto got = static_cast<std::size_t>(n);
-    srv_.echo_conns_.touch(*this, srv_.echo_poller_->now());
+    srv_.echo_conns_.touch(*this, coarse_now());
     srv_.stats_.of(service::echo).bytes_in_total.add_one_writer(got);
     bytes_in += got;
     asio::error_code ec;
@@ -136,7 +177,7 @@ class async_server::tcp_echo final : public connection {
 
   // What the socket waits for next; the set reports readiness it already has.
   void watch(std::uint32_t events) {
-    if (srv_.echo_poller_->set.modify(fd_, this, events) != 0) {
+    if (srv_.echo_poller_->modify(fd_, *this, events) != 0) {
       decide(disconnect_reason::error);
       end();
     }
@@ -159,24 +200,15 @@ class async_server::tcp_echo final : public connection {
     bytes_out += n;
   }
 
+  // What a message touches, next to the entry the reactor's loop has just written to (the
+  // object is cache-line aligned: the connection's line, then this one).
   async_server& srv_;
   int fd_;
+  bool orphan_ = false;            // ended while queued: its completion frees it
+  std::unique_ptr<pending> rest_;  // unsent bytes while the peer is slow
   std::string address_;
   std::optional<session_scope> scope_;
-  std::unique_ptr<pending> rest_;  // unsent bytes while the peer is slow
 };
-
-void async_server::echo_poller::before_serving() noexcept { now_ = coarse_now(); }
-
-void async_server::echo_poller::prefetch(void* conn) const noexcept {
-  // The lines on_event touches: the connection's links and counters, its socket.
-  __builtin_prefetch(conn);
-  __builtin_prefetch(static_cast<char*>(conn) + 64);
-}
-
-void async_server::echo_poller::on_event(void* conn, std::uint32_t events) {
-  static_cast<tcp_echo*>(conn)->on_event(events);
-}
 
 void async_server::echo_poller::collect() {
   for (auto* c : graveyard_) delete c;
@@ -186,11 +218,7 @@ void async_server::echo_poller::collect() {
 void async_server::echo_poller::bury(tcp_echo& c) {
   graveyard_.push_back(&c);
   if (graveyard_.size() > 1) return;  // a collection is already on its way
-  // Freed after what runs now, unless an epoll_wait's events wait to be served (the set then
-  // collects before its next wait).
-  asio::post(io_, [this] {
-    if (!set.holding_events()) collect();
-  });
+  asio::post(io_, [this] { collect(); });
 }
 
 void async_server::echo_poller::close(connection_list& echo_conns) {
@@ -199,19 +227,18 @@ void async_server::echo_poller::close(connection_list& echo_conns) {
     if (auto* e = dynamic_cast<tcp_echo*>(c)) e->end();
     c = next;
   }
-  collect();
-  set.close();
+  collect();  // the ones still queued go with the io_context's queue
 }
 
 void async_server::start_echo(tcp::socket socket, std::string address) {
   if (!echo_poller_) echo_poller_ = std::make_unique<echo_poller>(io_);
   asio::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
-  const int fd = socket.release(ec);  // Asio forgets it: the echo's own set serves it
+  const int fd = socket.release(ec);  // Asio forgets it: the reactor's set serves it directly
   if (ec) return;
   int non_blocking = 1;
   auto* c = new tcp_echo(*this, fd, std::move(address));
-  if (::ioctl(fd, FIONBIO, &non_blocking) != 0 || echo_poller_->set.add(fd, c, EPOLLIN) != 0) {
+  if (::ioctl(fd, FIONBIO, &non_blocking) != 0 || echo_poller_->add(fd, *c, EPOLLIN) != 0) {
     c->decide(disconnect_reason::error);
     c->end();
   }
