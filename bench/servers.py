@@ -70,11 +70,22 @@ SPECS = {
 }
 
 
+def free_ports(n: int) -> list[int]:
+    """n distinct TCP ports nobody listens on right now (the kernel's picks for unconnected binds,
+    all held at once: picked one after another, the kernel may hand out the same port twice)."""
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def free_port() -> int:
-    """A TCP port nobody listens on right now (the kernel's pick for an unconnected bind)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port nobody listens on right now."""
+    return free_ports(1)[0]
 
 
 def raise_nofile() -> tuple[int, int]:
@@ -153,7 +164,7 @@ class ServerPool:
 
     def command(self, spec: ServerSpec) -> tuple[list[str], int, int | None, int | None]:
         if spec.kind == "simul":
-            echo, chat, metrics = free_port(), free_port(), free_port()
+            echo, chat, metrics = free_ports(3)
             argv = [str(self.simul_server), "--model", spec.name, "--config", str(self.config_path),
                     "--echo-port", str(echo), "--chat-port", str(chat), "--metrics-port", str(metrics),
                     "--log-level", "warn"]
