@@ -47,7 +47,12 @@ class connection {
   }
   disconnect_reason reason() const noexcept { return reason_; }
 
-  bool busy = false;  // mid-write: a drain lets it finish
+  /// When it was last active (what the idle sweep looks at). A kind of session that keeps
+  /// its own time of activity (tcp_echo) answers with that.
+  virtual clock::time_point last_activity() const noexcept { return last_active; }
+
+  // The fields come in an order that makes the object 64 bytes (vtable pointer included): a
+  // plain-TCP echo connection (echo.cpp) starts its own fields on the next cache line.
   clock::time_point last_active{};
   std::uint64_t bytes_in = 0;   // for the close's debug line
   std::uint64_t bytes_out = 0;
@@ -61,6 +66,11 @@ class connection {
   connection* prev_ = nullptr;
   connection* next_ = nullptr;
   clock::time_point placed_{};  // when it took its place in the list (its last_active then)
+
+ public:
+  bool busy = false;  // mid-write: a drain lets it finish
+
+ private:
   bool linked_ = false;
   bool stopped_ = false;
   bool decided_ = false;
@@ -129,6 +139,7 @@ class connection_list {
   }
 
   void set_lazy(clock::duration lazy) noexcept { lazy_ = lazy; }
+  clock::duration lazy() const noexcept { return lazy_; }
 
   /// Unlinks and stops connections idle for `timeout` at `now`, looking at no more than `limit`
   /// (the rest wait for the next sweep): from the front, up to the first place younger than
@@ -136,7 +147,7 @@ class connection_list {
   void expire(clock::duration timeout, clock::time_point now, std::size_t limit, disconnect_reason why) {
     for (connection* c = head_; c && limit-- > 0 && c->placed_ + timeout <= now;) {
       connection* next = c->next_;
-      if (c->last_active + timeout <= now) {
+      if (c->last_activity() + timeout <= now) {
         remove(*c);  // the session's scope finds it unlinked
         c->stop(why);
       }

@@ -60,11 +60,14 @@ clock::time_point coarse_now() noexcept {
 /// at accept; its entry in the reactor's epoll set is itself (echo_poller.hpp). When it ends, its
 /// socket is closed and its accounting done at once; the object is freed once nothing can point
 /// to it.
+static_assert(sizeof(connection) == 64, "tcp_echo's hot fields are laid out for a one-line connection");
+
 class alignas(64) async_server::tcp_echo final : public connection, public detail::reactor_entry {
  public:
   tcp_echo(async_server& srv, int fd, std::string address)
-      : reactor_entry(&tcp_echo::on_ready), srv_(srv), fd_(fd), address_(std::move(address)) {
+      : reactor_entry(&tcp_echo::on_ready), fd_(fd), srv_(srv), address_(std::move(address)) {
     scope_.emplace(srv, service::echo, *this, &address_);
+    active_at_ = last_active;
   }
 
   /// Ends it now: closes the socket (the epoll set forgets it), counts and logs the end.
@@ -77,8 +80,11 @@ class alignas(64) async_server::tcp_echo final : public connection, public detai
     ::shutdown(fd_, SHUT_WR);
     ::close(fd_);
     fd_ = -1;
+    if (rest_) unsent_ += rest_->bytes.size() - rest_->done;
     rest_.reset();
-    busy = false;
+    writing_ = busy = false;
+    bytes_in = in_;  // for the close's line
+    bytes_out = in_ - unsent_;
     scope_.reset();
     // On the queue (ended by something else that ran first): its completion frees it.
     if (queued())
@@ -109,17 +115,29 @@ class alignas(64) async_server::tcp_echo final : public connection, public detai
   /// Readiness (edge-triggered: whatever it reports is handled now).
   void on_event(std::uint32_t events) {
     if (fd_ < 0) return;  // ended: nothing left to serve
-    if (rest_) {
+    if (writing_) {
       if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) write_rest();
       return;  // input waits until the rest is gone (the set reports it again then)
     }
     if (!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return echo_once();
     // The peer has finished sending (or the socket failed): what it sent before is echoed,
     // then the end is read; no later event would come for it.
-    while (fd_ >= 0 && !rest_) echo_once();
+    while (fd_ >= 0 && !writing_) echo_once();
   }
 
   void on_stop(disconnect_reason) override { end(); }
+  clock::time_point last_activity() const noexcept override { return active_at_; }
+
+  // Activity for the idle sweep, in this line: the list itself (and the connection's line) is
+  // touched only when the connection's place there is older than the list's laziness.
+  void note_activity() {
+    const auto now = coarse_now();
+    active_at_ = now;
+    if (now < move_after_) return;
+    auto& list = srv_.echo_conns_;
+    list.touch(*this, now);
+    move_after_ = now + list.lazy();
+  }
 
   // One read and its echo.
   void echo_once() {
@@ -137,12 +155,13 @@ class alignas(64) async_server::tcp_echo final : public connection, public detai
       return end();  // n == 0: the client closed (its reason stays "client")
     }
     const auto got = static_cast<std::size_t>(n);
-    srv_.echo_conns_.touch(*this, coarse_now());
+    note_activity();
     srv_.stats_.of(service::echo).bytes_in_total.add_one_writer(got);
-    bytes_in += got;
+    in_ += got;
     asio::error_code ec;
     std::size_t written = send_some(buf.data(), got, ec);
     sent(written);
+    if (written < got) unsent_ += got - written;
     if (ec) {
       decide(disconnect_reason::error);
       return end();
@@ -151,7 +170,7 @@ class alignas(64) async_server::tcp_echo final : public connection, public detai
       // The peer reads slower than it writes: keep only the rest, and read nothing more from it
       // until that is gone (backpressure instead of an unbounded buffer).
       rest_ = std::make_unique<pending>(pending{std::string(buf.data() + written, got - written)});
-      busy = true;
+      writing_ = busy = true;
       return watch(EPOLLOUT);
     }
     if (srv_.draining_) return end();
@@ -163,6 +182,7 @@ class alignas(64) async_server::tcp_echo final : public connection, public detai
     asio::error_code ec;
     std::size_t w = send_some(rest_->bytes.data() + rest_->done, rest_->bytes.size() - rest_->done, ec);
     sent(w);
+    unsent_ -= w;
     if (ec) {
       decide(disconnect_reason::error);  // unless stopped before: the first reason counts
       return end();
@@ -170,7 +190,7 @@ class alignas(64) async_server::tcp_echo final : public connection, public detai
     rest_->done += w;
     if (rest_->done < rest_->bytes.size()) return;  // the next EPOLLOUT edge brings us back
     rest_.reset();
-    busy = false;
+    writing_ = busy = false;
     if (srv_.draining_) return end();
     watch(EPOLLIN);  // reports input that came meanwhile
   }
@@ -195,16 +215,19 @@ class alignas(64) async_server::tcp_echo final : public connection, public detai
     return 0;
   }
 
-  void sent(std::size_t n) {
-    srv_.stats_.of(service::echo).bytes_out_total.add_one_writer(n);
-    bytes_out += n;
-  }
+  void sent(std::size_t n) { srv_.stats_.of(service::echo).bytes_out_total.add_one_writer(n); }
 
-  // What a message touches, next to the entry the reactor's loop has just written to (the
-  // object is cache-line aligned: the connection's line, then this one).
+  // What a message touches, all in the cache line the reactor's loop has just written to (the
+  // entry's): the object is line-aligned and the connection before it is one line.
+  int fd_;  // in the entry's tail padding
+  bool orphan_ = false;   // ended while queued: its completion frees it
+  bool writing_ = false;  // rest_ holds bytes: read nothing until they are sent
   async_server& srv_;
-  int fd_;
-  bool orphan_ = false;            // ended while queued: its completion frees it
+  std::uint64_t in_ = 0;           // bytes read (the connection's bytes_in at the end)
+  clock::time_point active_at_{};  // last read
+  clock::time_point move_after_{};  // when the next read moves it in the idle list
+  // The rest: backpressure and the end.
+  std::uint64_t unsent_ = 0;       // read and not (yet) sent back
   std::unique_ptr<pending> rest_;  // unsent bytes while the peer is slow
   std::string address_;
   std::optional<session_scope> scope_;
