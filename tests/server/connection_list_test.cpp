@@ -72,3 +72,29 @@ TEST_CASE("an idle sweep stops at the first place younger than the timeout and l
   for (int i = 0; i < 5; ++i) CHECK(stopped[i] == &conns[i + 1]);
   CHECK(list.size() == 5);
 }
+
+TEST_CASE("an idle sweep asks each connection when it was last active (a session may keep its own time)") {
+  // Plain-TCP echo (server/async/echo.cpp) records each read's time next to its reactor entry
+  // and writes the connection's own field only when it moves in the list.
+  struct own_clock : recorded {
+    using recorded::recorded;
+    clock::time_point active_at{};
+    clock::time_point last_activity() const noexcept override { return active_at; }
+  };
+  std::vector<recorded*> stopped;
+  own_clock quiet(stopped), busy(stopped);
+  connection_list list;
+  list.set_lazy(1s);
+  const clock::time_point t0{};
+  accept(list, quiet, t0);
+  accept(list, busy, t0);
+  quiet.active_at = t0;
+  busy.active_at = t0 + 5s;  // read at 5 s, without touching the list
+  list.expire(10s, t0 + 10s, 1024, disconnect_reason::idle);
+  REQUIRE(stopped.size() == 1);
+  CHECK(stopped[0] == &quiet);
+  CHECK(list.size() == 1);
+  list.expire(10s, t0 + 15s, 1024, disconnect_reason::idle);
+  REQUIRE(stopped.size() == 2);
+  CHECK(stopped[1] == &busy);
+}
