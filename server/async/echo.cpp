@@ -80,7 +80,6 @@ class alignas(64) async_server::tcp_echo final : public connection, public detai
     ::shutdown(fd_, SHUT_WR);
     ::close(fd_);
     fd_ = -1;
-    if (rest_) unsent_ += rest_->bytes.size() - rest_->done;
     rest_.reset();
     writing_ = busy = false;
     bytes_in = in_;  // for the close's line

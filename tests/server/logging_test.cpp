@@ -142,3 +142,33 @@ TEST_CASE("under --log-format json every line is JSON and connection events carr
     CHECK(r.exit_code == 0);
   });
 }
+
+TEST_CASE("the close line of an echo client that leaves with a backlog counts only what was sent back") {
+  // The client sends and stops reading: the server keeps the unsent rest of its last read (at
+  // most one 64 KiB read), reads nothing more, and when the client goes the rest is never sent.
+  for_each_model([&](model_kind m) {
+    const auto path = temp_file("model: " + model_name(m) +
+                                "\necho:\n  port: 0\nchat:\n  port: 0\nmetrics:\n  port: 0\n"
+                                "log:\n  level: debug\n  format: json\n");
+    server_process p({"--config", path});
+    REQUIRE(p.wait_ready());
+    {
+      client c(p.echo_port);
+      CHECK(c.fill(std::string(64 * 1024, 'b'), 64u << 20) > 0);
+    }  // closed with unread bytes, while the server holds its rest
+    CHECK(eventually([&] { return p.stderr_text().find("\"event\":\"connection_closed\"") != std::string::npos; }));
+    p.signal(SIGTERM);
+    CHECK(p.wait() == std::optional<int>(0));
+    const auto log = temp_file(p.stderr_text(), ".log");
+    const std::string check =
+        "[l for l in L if l.get('event')=='connection_closed' and l['service']=='echo'"
+        " and l['bytes_out']>0 and 0 <= l['bytes_in']-l['bytes_out'] <= 65536]";
+    auto r = simul::test::run_program(
+        "/usr/bin/python3",
+        {"-c", "import json,sys; L=[json.loads(s) for s in open(sys.argv[1]).read().splitlines()]; sys.exit(0 if " +
+                   check + " else 1)",
+         log});
+    INFO(p.stderr_text(), r.err);
+    CHECK(r.exit_code == 0);
+  });
+}
