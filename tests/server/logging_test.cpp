@@ -8,6 +8,30 @@
 
 using namespace simul::test;
 
+namespace {
+
+// A config file for `m` on free ports, logging JSON at debug, with `extra` YAML appended.
+std::string json_debug_config(model_kind m, const std::string& extra = "") {
+  return temp_file("model: " + model_name(m) +
+                   "\necho:\n  port: 0\nchat:\n  port: 0\nmetrics:\n  port: 0\n" + extra +
+                   "log:\n  level: debug\n  format: json\n");
+}
+
+// Whether the Python expression `holds` is true of L, the server's stderr parsed line by line as
+// JSON (every line must parse). `err` gets python's stderr.
+bool json_log_holds(server_process& p, const std::string& holds, std::string& err) {
+  const auto log = temp_file(p.stderr_text(), ".log");
+  auto r = simul::test::run_program(
+      "/usr/bin/python3",
+      {"-c", "import json,sys; L=[json.loads(s) for s in open(sys.argv[1]).read().splitlines()]; sys.exit(0 if (" +
+                 holds + ") else 1)",
+       log});
+  err = r.err;
+  return r.exit_code == 0;
+}
+
+}  // namespace
+
 TEST_CASE("at debug every connection's accept and close are logged with peer, duration, bytes and reason") {
   for_each_model([&](model_kind m) {
     server_process p({"--model", model_name(m), "--echo-port", "0", "--chat-port", "0", "--metrics-port", "0",
@@ -107,10 +131,7 @@ TEST_CASE("under --log-format json a start-up error is a JSON log line too") {
 
 TEST_CASE("under --log-format json every line is JSON and connection events carry their facts as keys") {
   for_each_model([&](model_kind m) {
-    const auto path = temp_file("model: " + model_name(m) +
-                                "\necho:\n  port: 0\nchat:\n  port: 0\nmetrics:\n  port: 0\n"
-                                "limits:\n  max_connections: 1\nlog:\n  level: debug\n  format: json\n");
-    server_process p({"--config", path});
+    server_process p({"--config", json_debug_config(m, "limits:\n  max_connections: 1\n")});
     REQUIRE(p.wait_ready());
     {
       client c(p.echo_port);
@@ -122,10 +143,9 @@ TEST_CASE("under --log-format json every line is JSON and connection events carr
     CHECK(eventually([&] { return p.stderr_text().find("\"event\":\"connection_closed\"") != std::string::npos; }));
     p.signal(SIGTERM);
     CHECK(p.wait() == std::optional<int>(0));
-    const auto log = temp_file(p.stderr_text(), ".log");
     // Every line parses; the events have their keys with the right types and values.
     const std::string check =
-        "(lambda L: all(set(l) >= {'time','level','pid','msg'} for l in L)"
+        "all(set(l) >= {'time','level','pid','msg'} for l in L)"
         " and [l for l in L if l.get('event')=='connection_accepted' and l['service']=='echo'"
         "      and l['peer']=='127.0.0.1' and l['level']=='debug' and l['msg'].startswith('echo: accepted')]"
         " and [l for l in L if l.get('event')=='connection_closed' and l['service']=='echo' and l['peer']=='127.0.0.1'"
@@ -134,12 +154,11 @@ TEST_CASE("under --log-format json every line is JSON and connection events carr
         " and [l for l in L if l.get('event')=='connection_refused' and l['reason']=='too many connections'"
         "      and l['peer']=='127.0.0.1' and l['level']=='info' and l['held_back']==0]"
         " and [l for l in L if l.get('event')=='started' and l['echo_port']==" + std::to_string(p.echo_port) + "]"
-        " and [l for l in L if l.get('event')=='drain_complete' and l['closed_at_deadline']==0]"
-        ")([json.loads(s) for s in open(sys.argv[1]).read().splitlines()])";
-    auto r = simul::test::run_program("/usr/bin/python3",
-                                      {"-c", "import json,sys; sys.exit(0 if " + check + " else 1)", log});
-    INFO(p.stderr_text(), r.err);
-    CHECK(r.exit_code == 0);
+        " and [l for l in L if l.get('event')=='drain_complete' and l['closed_at_deadline']==0]";
+    std::string err;
+    const bool holds = json_log_holds(p, check, err);
+    INFO(p.stderr_text(), err);
+    CHECK(holds);
   });
 }
 
@@ -147,10 +166,7 @@ TEST_CASE("the close line of an echo client that leaves with a backlog counts on
   // The client sends and stops reading: the server keeps the unsent rest of its last read (at
   // most one 64 KiB read), reads nothing more, and when the client goes the rest is never sent.
   for_each_model([&](model_kind m) {
-    const auto path = temp_file("model: " + model_name(m) +
-                                "\necho:\n  port: 0\nchat:\n  port: 0\nmetrics:\n  port: 0\n"
-                                "log:\n  level: debug\n  format: json\n");
-    server_process p({"--config", path});
+    server_process p({"--config", json_debug_config(m)});
     REQUIRE(p.wait_ready());
     {
       client c(p.echo_port);
@@ -159,16 +175,13 @@ TEST_CASE("the close line of an echo client that leaves with a backlog counts on
     CHECK(eventually([&] { return p.stderr_text().find("\"event\":\"connection_closed\"") != std::string::npos; }));
     p.signal(SIGTERM);
     CHECK(p.wait() == std::optional<int>(0));
-    const auto log = temp_file(p.stderr_text(), ".log");
-    const std::string check =
+    std::string err;
+    const bool holds = json_log_holds(
+        p,
         "[l for l in L if l.get('event')=='connection_closed' and l['service']=='echo'"
-        " and l['bytes_out']>0 and 0 <= l['bytes_in']-l['bytes_out'] <= 65536]";
-    auto r = simul::test::run_program(
-        "/usr/bin/python3",
-        {"-c", "import json,sys; L=[json.loads(s) for s in open(sys.argv[1]).read().splitlines()]; sys.exit(0 if " +
-                   check + " else 1)",
-         log});
-    INFO(p.stderr_text(), r.err);
-    CHECK(r.exit_code == 0);
+        " and l['bytes_out']>0 and 0 <= l['bytes_in']-l['bytes_out'] <= 65536]",
+        err);
+    INFO(p.stderr_text(), err);
+    CHECK(holds);
   });
 }
