@@ -11,8 +11,10 @@
 #include <cerrno>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include <asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include "server/async/session_scope.hpp"
