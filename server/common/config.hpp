@@ -85,6 +85,10 @@ struct config {
   // timeouts.worker_scrape_seconds: how long one scrape of the supervisor's /metrics waits for
   // each worker's figures; a worker slower than that is left out of that scrape.
   std::chrono::milliseconds worker_scrape_timeout = std::chrono::seconds(1);
+  // timeouts.worker_start_seconds: how long a worker may take from its fork to its ready line;
+  // past it, at the first start the server gives up, after a restart the worker is killed and
+  // started again.
+  std::chrono::milliseconds worker_start_timeout = std::chrono::seconds(30);
   std::uint32_t threaded_stack_kib = 256;  // threaded.stack_kib: stack size per connection thread
   log_config log;
   tls_config tls;

@@ -117,6 +117,7 @@ void visit_fields(Config& c, Visitor&& v) {
   v("timeouts.ping_timeout_seconds", t.ping_timeout, timeout);
   v("timeouts.tls_handshake_seconds", c.tls.handshake_timeout, duration_rule{milliseconds(100), seconds(3600)});
   v("timeouts.worker_scrape_seconds", c.worker_scrape_timeout, duration_rule{milliseconds(100), seconds(60)});
+  v("timeouts.worker_start_seconds", c.worker_start_timeout, duration_rule{milliseconds(100), seconds(3600)});
   v("shutdown.drain_seconds", c.drain_time, duration_rule{milliseconds(0), seconds(3600)});
   v("tls.cert_file", c.tls.cert_file, text_rule{check_any, false});
   v("tls.key_file", c.tls.key_file, text_rule{check_any, false});

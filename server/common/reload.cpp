@@ -33,6 +33,7 @@ config merge_reload(const config& running, const config& next, config_change& ch
   merged.limits.max_line_bytes = max_line;
   merged.timeouts = next.timeouts;
   merged.worker_scrape_timeout = next.worker_scrape_timeout;
+  merged.worker_start_timeout = next.worker_start_timeout;
   merged.chat_service.motd = next.chat_service.motd;
   merged.chat_service.motd_file = next.chat_service.motd_file;
   merged.chat_service.operators = next.chat_service.operators;

@@ -28,8 +28,6 @@ namespace simul::server {
 
 namespace {
 
-// Workers not all ready this long after the start: something is wrong; give up (exit 1).
-constexpr std::chrono::seconds start_timeout{30};
 
 // Binds a socket to bind:port the way a lone server's listener would (SO_REUSEADDR, so a port
 // in use by anyone is an error), then lets the workers' SO_REUSEPORT listeners share it. It
@@ -118,6 +116,7 @@ supervisor::~supervisor() {
   for (auto& w : workers_) {
     w.channel.reset();
     w.restart.reset();
+    w.ready_deadline.reset();
   }
   for (int fd : reserved_) ::close(fd);
 }
@@ -132,10 +131,11 @@ int supervisor::run() {
   if (metrics_acceptor_) spawn(metrics_listener(), "metrics listener");
   spdlog::info("supervisor: starting {} workers (pid {})", workers_.size(), self_);
   for (auto& w : workers_) start(w);
-  start_deadline_.expires_after(start_timeout);
+  // Not all ready by timeouts.worker_start_seconds: something is wrong; give up (exit 1).
+  start_deadline_.expires_after(cfg_.worker_start_timeout);
   start_deadline_.async_wait([this](asio::error_code ec) {
     if (ec || started_ || draining_) return;
-    startup_failed(1, "the workers did not all start within " + std::to_string(start_timeout.count()) + " s");
+    startup_failed(1, "the workers did not all start within " + config_detail::show_duration(cfg_.worker_start_timeout));
   });
   io_.run();
   return exit_code_;
@@ -183,6 +183,21 @@ void supervisor::start(worker& w) {
   w.started = clock::now();
   w.channel.emplace(io_, channel[0]);
   spawn(await_ready(w), "worker channel");
+  if (started_) watch_readiness(w);
+}
+
+void supervisor::watch_readiness(worker& w) {
+  if (!w.ready_deadline) w.ready_deadline.emplace(io_);
+  const auto limit = cfg_.worker_start_timeout;
+  w.ready_deadline->expires_after(limit);
+  w.ready_deadline->async_wait([this, &w, pid = w.pid, limit](asio::error_code ec) {
+    if (ec || draining_ || w.pid != pid || w.ready) return;
+    // Hung before its listeners were open (a file system that does not answer, a stuck
+    // library): its death is reaped, logged and restarted with the back-off as any other.
+    spdlog::warn("supervisor: worker {} (pid {}) not ready {} after its start; killing it", w.index, pid,
+                 config_detail::show_duration(limit));
+    ::kill(pid, SIGKILL);
+  });
 }
 
 void supervisor::become_worker(worker& w, int channel_fd) {
@@ -237,6 +252,7 @@ asio::awaitable<void> supervisor::await_ready(worker& w) {
   constexpr std::string_view prefix = "ready ";
   if (!line.starts_with(prefix)) co_return;  // not a worker's line: it stays "not ready"
   w.ready = true;
+  if (w.ready_deadline) w.ready_deadline->cancel();
   w.metrics_port = static_cast<std::uint16_t>(std::atoi(line.c_str() + prefix.size()));
   if (draining_) co_return;
   if (started_) {
@@ -297,6 +313,7 @@ void supervisor::exited(worker& w, int status) {
   w.pid = -1;
   w.ready = false;
   w.metrics_port = 0;
+  if (w.ready_deadline) w.ready_deadline->cancel();
   if (w.channel) {
     asio::error_code ec;
     w.channel->close(ec);
@@ -348,8 +365,10 @@ void supervisor::startup_failed(int code, const std::string& why) {
 void supervisor::begin_drain(int sig) {
   draining_ = true;
   start_deadline_.cancel();
-  for (auto& w : workers_)
+  for (auto& w : workers_) {
     if (w.restart) w.restart->cancel();
+    if (w.ready_deadline) w.ready_deadline->cancel();
+  }
   spdlog::info("supervisor: passing signal {} to {} workers", sig, running());
   signal_workers(sig);
   check_done();

@@ -68,6 +68,7 @@ class supervisor {
     std::uint64_t scrape_failures = 0;
     std::optional<asio::posix::stream_descriptor> channel;  // reads its one "ready" line
     std::optional<asio::steady_timer> restart;
+    std::optional<asio::steady_timer> ready_deadline;  // after a restart: ready by then, or killed
   };
 
   void spawn(asio::awaitable<void> task, const char* what);
@@ -77,6 +78,9 @@ class supervisor {
   /// The child's side of start(): never returns.
   [[noreturn]] void become_worker(worker& w, int channel_fd);
   asio::awaitable<void> await_ready(worker& w);
+  /// After a restart: a worker not ready within timeouts.worker_start_seconds is killed (and
+  /// restarted as any worker that dies).
+  void watch_readiness(worker& w);
   asio::awaitable<void> signal_watcher();
   asio::awaitable<void> child_watcher();
   void reap();

@@ -682,3 +682,15 @@ TEST_CASE("config: timeouts.worker_scrape_seconds is 100ms..60s and applies on r
   CHECK(reloadable("timeouts.worker_scrape_seconds"));
   CHECK_FALSE(reloadable("workers"));
 }
+
+TEST_CASE("config: timeouts.worker_start_seconds is 100ms..3600s, 30 s by default, and applies on reload") {
+  temp_dir dir;
+  CHECK(run_cli({}).result.cfg.worker_start_timeout == std::chrono::seconds(30));
+  std::string path = dir.write("s.yaml", "timeouts:\n  worker_start_seconds: 2s\n");
+  CHECK(run_cli({"--config", path}).result.cfg.worker_start_timeout == std::chrono::seconds(2));
+  path = dir.write("t.yaml", "timeouts:\n  worker_start_seconds: 50ms\n");
+  CHECK_THROWS_WITH_AS(run_cli({"--config", path}),
+                       (path + ":2:3: timeouts.worker_start_seconds: must be between 100ms and 3600s (got 50ms)").c_str(),
+                       config_error);
+  CHECK(reloadable("timeouts.worker_start_seconds"));
+}

@@ -4,12 +4,14 @@
 #include <doctest/doctest.h>
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <regex>
 
 #include "tests/common/redis_server.hpp"
 #include "tests/server/test_support.hpp"
+#include "tests/server/tls_support.hpp"
 
 using namespace simul::test;
 
@@ -285,6 +287,50 @@ TEST_CASE("workers: a worker that dies again soon is restarted after twice the w
   REQUIRE(eventually([&] { return p.stderr_text().find("restarting it in 200ms (restart 2)") != std::string::npos; }));
   REQUIRE(eventually([&] { return scrape(p.metrics_port, "simul_workers_running") == 3; }));
   CHECK(scrape(p.metrics_port, worker_sample("simul_worker_restarts_total", 3)) == 2);
+  p.signal(SIGTERM);
+  CHECK(p.wait() == std::optional<int>(0));
+}
+
+TEST_CASE("workers: a restarted worker not ready within timeouts.worker_start_seconds is killed and started again") {
+  test_cert cert;
+  make_test_cert(cert, "workers");
+  // Echo over TLS too: each worker reads the certificate when it starts.
+  server_process p({"--config", temp_file("workers: 3\necho:\n  port: 0\n  tls_port: " + std::to_string(free_port()) +
+                                          "\nchat:\n  enabled: false\nmetrics:\n  port: 0\n"
+                                          "timeouts:\n  worker_start_seconds: 1s\n"
+                                          "tls:\n  cert_file: " + cert.cert_file + "\n  key_file: " + cert.key_file + "\n")});
+  REQUIRE(p.wait_ready());
+  const auto pids = worker_pids(p);
+  REQUIRE(pids.size() == 3);
+  // The certificate's path becomes a FIFO with no writer: a worker started now hangs opening it,
+  // before its listeners are open, as on a file system that does not answer.
+  const std::string real = cert.cert_file + ".real";
+  REQUIRE(::rename(cert.cert_file.c_str(), real.c_str()) == 0);
+  REQUIRE(::mkfifo(cert.cert_file.c_str(), 0600) == 0);
+  REQUIRE(::kill(pids[0], SIGKILL) == 0);
+  static const std::regex hung(R"(worker 1 \(pid (\d+)\) not ready 1s after its start; killing it)");
+  std::smatch m;
+  std::string log;
+  REQUIRE(eventually([&] {
+    log = p.stderr_text();
+    return std::regex_search(log, m, hung);
+  }));
+  const int stuck = std::stoi(m[1].str());
+  CHECK(stuck != pids[0]);
+  CHECK(log.find("worker 1 running again") == std::string::npos);
+  // Its death is handled as any other: logged, counted, restarted after the back-off.
+  REQUIRE(eventually([&] {
+    return p.stderr_text().find("worker 1 (pid " + std::to_string(stuck) + ") killed by signal 9 (SIGKILL)") !=
+           std::string::npos;
+  }));
+  CHECK(echo_round(p.echo_port, 20) == 20);  // the other two serve meanwhile
+  // The file system answers again: the next start gets through.
+  REQUIRE(::unlink(cert.cert_file.c_str()) == 0);
+  REQUIRE(::rename(real.c_str(), cert.cert_file.c_str()) == 0);
+  REQUIRE(eventually([&] { return p.stderr_text().find("worker 1 running again") != std::string::npos; }));
+  REQUIRE(eventually([&] { return scrape(p.metrics_port, "simul_workers_running") == 3; }));
+  CHECK(scrape(p.metrics_port, worker_sample("simul_worker_restarts_total", 1)) >= 2);
+  CHECK(echo_round(p.echo_port, 30) == 30);
   p.signal(SIGTERM);
   CHECK(p.wait() == std::optional<int>(0));
 }
