@@ -5,11 +5,9 @@
 
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,17 +43,6 @@ int reactor_epoll_fd(asio::io_context& io) {
 }
 
 }  // namespace detail
-
-namespace {
-// The time of a message, for the idle sweeper (which looks every 250 ms): the kernel's coarse
-// monotonic clock (the same clock as steady_clock, a tick behind at most) costs a fraction of a
-// precise reading.
-clock::time_point coarse_now() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return clock::time_point(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec));
-}
-}  // namespace
 
 /// One plain-TCP echo connection: on readiness, read into the shared buffer and send back at
 /// once; if the peer takes less, keep the rest and read nothing more until it is sent. Allocated
@@ -132,7 +119,7 @@ class alignas(64) async_server::tcp_echo final : public connection, public detai
   // Activity for the idle sweep, in this line: the list itself (and the connection's line) is
   // touched only when the connection's place there is older than the list's laziness.
   void note_activity() {
-    const auto now = coarse_now();
+    const auto now = srv_.echo_clock_;
     active_at_ = now;
     if (now < move_after_) return;
     auto& list = srv_.echo_conns_;
@@ -225,7 +212,7 @@ class alignas(64) async_server::tcp_echo final : public connection, public detai
   bool writing_ = false;  // rest_ holds bytes: read nothing until they are sent
   async_server& srv_;
   std::uint64_t in_ = 0;           // bytes read (the connection's bytes_in at the end)
-  clock::time_point active_at_{};  // last read
+  clock::time_point active_at_{};  // last read (as the sweeper counts it: echo_clock_)
   clock::time_point move_after_{};  // when the next read moves it in the idle list
   // The rest: backpressure and the end.
   std::uint64_t unsent_ = 0;       // read and not (yet) sent back

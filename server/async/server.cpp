@@ -23,6 +23,7 @@ namespace simul::server {
 
 namespace {
 constexpr std::size_t sweep_batch = 1024;  // connections looked at before yielding to the loop
+constexpr std::chrono::milliseconds sweep_period{250};
 // Workers share each port: the kernel spreads new connections over their listeners.
 using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 }  // namespace
@@ -179,12 +180,14 @@ asio::awaitable<void> async_server::signal_watcher() {
 }
 
 asio::awaitable<void> async_server::sweeper() {
+  echo_clock_ = clock::now() + sweep_period;
   while (!stopped_) {
     const auto idle = cfg_.timeouts.idle;  // a reload may change it
-    sweep_timer_.expires_after(std::chrono::milliseconds(250));
+    sweep_timer_.expires_after(sweep_period);
     auto [ec] = co_await sweep_timer_.async_wait(nothrow);
     if (ec || stopped_) co_return;
     auto now = clock::now();
+    echo_clock_ = now + sweep_period;
     echo_conns_.set_lazy(idle / 8);
     echo_conns_.expire(idle, now, sweep_batch, disconnect_reason::idle);
     metrics_conns_.expire(metrics_request_timeout, now, sweep_batch, disconnect_reason::idle);

@@ -155,6 +155,10 @@ class async_server final : public server {
   std::optional<tcp::acceptor> echo_tls_acceptor_;
   std::optional<asio::signal_set> signals_;
   asio::steady_timer sweep_timer_{io_};
+  // The time a plain-TCP echo message counts as (its connection's activity): the next sweep's,
+  // set by the sweeper, so a message costs no clock reading (an idle close comes up to one
+  // sweep later).
+  clock::time_point echo_clock_ = clock::now();
   asio::steady_timer stats_timer_{io_};
   asio::steady_timer drained_{io_};  // the drain's deadline; cancelled by the last close and the node's leave
   // After io_, so destroyed before it: its Redis connections are bound to io_.
