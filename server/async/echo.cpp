@@ -36,10 +36,40 @@ struct expose {
   friend typename Tag::type member(Tag) { return Member; }
 };
 template struct expose<epoll_fd_tag, &asio::detail::epoll_reactor::epoll_fd_>;
+
+// The scheduler's queue and its lock, and an operation's completion function: to take the
+// connections queued right behind the one running.
+struct queue_tag {
+  using type = asio::detail::op_queue<asio::detail::scheduler_operation> asio::detail::scheduler::*;
+  friend type member(queue_tag);
+};
+template struct expose<queue_tag, &asio::detail::scheduler::op_queue_>;
+struct mutex_tag {
+  using type = asio::detail::conditionally_enabled_mutex asio::detail::scheduler::*;
+  friend type member(mutex_tag);
+};
+template struct expose<mutex_tag, &asio::detail::scheduler::mutex_>;
+struct func_tag {
+  using type = reactor_entry::completion asio::detail::scheduler_operation::*;
+  friend type member(func_tag);
+};
+template struct expose<func_tag, &asio::detail::scheduler_operation::func_>;
 }  // namespace
 
 int reactor_epoll_fd(asio::io_context& io) {
   return asio::use_service<asio::detail::epoll_reactor>(io).*member(epoll_fd_tag{});
+}
+
+void take_queued(void* owner, reactor_entry::completion fn, reactor_entry::queue& out, std::size_t limit) {
+  auto& sched = *static_cast<asio::detail::scheduler*>(owner);
+  asio::detail::conditionally_enabled_mutex::scoped_lock lock(sched.*member(mutex_tag{}));
+  auto& queue = sched.*member(queue_tag{});
+  for (; limit > 0; --limit) {
+    auto* op = queue.front();
+    if (!op || op->*member(func_tag{}) != fn) break;
+    queue.pop();
+    out.push(op);
+  }
 }
 
 }  // namespace detail
@@ -92,11 +122,24 @@ class alignas(64) async_server::tcp_echo final : public connection, public detai
   static void on_ready(void* owner, asio::detail::scheduler_operation* op, const asio::error_code&,
                        std::size_t events) {
     compensate(owner);
+    serve(op, static_cast<std::uint32_t>(events), owner != nullptr);
+    if (!owner) return;
+    // The connections the same epoll_wait reported, queued right behind this one: served now,
+    // in their order, without a pass through the scheduler each.
+    queue next;
+    detail::take_queued(owner, &tcp_echo::on_ready, next, max_batch);
+    while (auto* o = next.front()) {
+      next.pop();
+      serve(o, events_of(*o), true);
+    }
+  }
+
+  static void serve(asio::detail::scheduler_operation* op, std::uint32_t events, bool run) {
     auto* self = static_cast<tcp_echo*>(static_cast<reactor_entry*>(op));
     if (self->orphan_) {
       delete self;
-    } else if (owner) {
-      self->on_event(static_cast<std::uint32_t>(events));
+    } else if (run) {
+      self->on_event(events);
     }
   }
 

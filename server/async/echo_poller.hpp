@@ -12,12 +12,15 @@
 // reactor expects its own per-descriptor entries to begin: a scheduler operation. When the
 // reactor's one epoll_wait reports the socket, the reactor puts the connection on the queue as it
 // would its own entry (once, however many events came) and the io_context completes it like any
-// other handler: recv into the shared buffer, send back. Per message that is the C loop's work;
-// per wake-up, the C loop's one epoll_wait.
+// other handler: recv into the shared buffer, send back. The first connection's completion also
+// serves the connections queued right behind it (those the same epoll_wait reported), taken off
+// the queue under one lock, so the scheduler's per-handler cost is paid once per wake-up. Per
+// message that is the C loop's work; per wake-up, the C loop's one epoll_wait.
 //
 // A connection's operation is on the queue only between the epoll_wait that reported it and its
 // completion, and the reactor always queues its own wait behind what it reported, so a queued
-// entry always has a successor (`queued()`). A connection that ends while queued (stopped by the
+// entry always has a successor (`queued()`); of those taken behind a completion, all but the last
+// still have one, and the last is handled as one ending in its own completion. A connection that ends while queued (stopped by the
 // sweeper, a drain, a shutdown) stays allocated until its completion comes up, or until the
 // io_context destroys the queue, and frees itself then; one that ends in its own completion is
 // freed by a posted step.
@@ -25,9 +28,11 @@
 // It relies on Asio 1.22's detail namespace: epoll_reactor's descriptor (private; read through
 // an explicit instantiation, which may name private members), how its run() treats the event
 // data (scheduler_operation first, its `task_result_` set to the events, queued unless already
-// queued in that run), and the scheduler's work accounting (a descriptor's completion is not
-// work: each completion compensates, as the reactor's own entries do). tests/server/echo_test
-// covers every path; an Asio upgrade must re-check these. Without Asio's epoll reactor
+// queued in that run), the scheduler's work accounting (a descriptor's completion is not work:
+// each completion compensates, as the reactor's own entries do), and the scheduler's queue, its
+// lock and an operation's completion function (private, read the same way; a completion runs
+// with the lock released, and other threads only push to the queue's back under it).
+// tests/server/echo_test covers every path; an Asio upgrade must re-check these. Without Asio's epoll reactor
 // (io_uring), plain TCP echo is the coroutine.
 #pragma once
 
@@ -56,8 +61,19 @@ namespace simul::server::detail {
 /// descriptor is ready. Its completion function gets the events as the bytes transferred, and a
 /// null owner when the io_context destroys the queue instead of running it.
 class reactor_entry : public asio::detail::scheduler_operation {
+ public:
+  using completion = func_type;
+  using queue = asio::detail::op_queue<asio::detail::scheduler_operation>;
+
  protected:
   explicit reactor_entry(func_type on_ready) : scheduler_operation(on_ready) {}
+
+  /// What the reactor reported for a queued entry (the result it would complete it with).
+  static std::uint32_t events_of(asio::detail::scheduler_operation& op) noexcept {
+    return static_cast<reactor_entry&>(op).task_result_;
+  }
+  /// Most entries a completion takes from behind it (a reactor run queues up to 128).
+  static constexpr std::size_t max_batch = 256;
 
   /// Between the epoll_wait that reported it and its completion.
   bool queued() noexcept {
@@ -74,6 +90,10 @@ class reactor_entry : public asio::detail::scheduler_operation {
 
 /// The epoll descriptor of the io_context's reactor.
 int reactor_epoll_fd(asio::io_context& io);
+
+/// Moves the operations at the front of the io_context's queue whose completion is `fn` (at most
+/// `limit`) to `out`, in order. `owner`: the scheduler, as a completion gets it.
+void take_queued(void* owner, reactor_entry::completion fn, reactor_entry::queue& out, std::size_t limit);
 
 }  // namespace simul::server::detail
 
