@@ -19,11 +19,11 @@
 //
 // A connection's operation is on the queue only between the epoll_wait that reported it and its
 // completion, and the reactor always queues its own wait behind what it reported, so a queued
-// entry always has a successor (`queued()`); of those taken behind a completion, all but the last
-// still have one, and the last is handled as one ending in its own completion. A connection that ends while queued (stopped by the
-// sweeper, a drain, a shutdown) stays allocated until its completion comes up, or until the
-// io_context destroys the queue, and frees itself then; one that ends in its own completion is
-// freed by a posted step.
+// entry always has a successor (`queued()`); of those taken behind a completion, all but the
+// last still have one, and the last is handled as one ending in its own completion. A
+// connection that ends while queued (stopped by the sweeper, a drain, a shutdown) stays
+// allocated until its completion comes up, or until the io_context destroys the queue, and
+// frees itself then; one that ends in its own completion is freed by a posted step.
 //
 // It relies on Asio 1.22's detail namespace: epoll_reactor's descriptor (private; read through
 // an explicit instantiation, which may name private members), how its run() treats the event
@@ -32,8 +32,8 @@
 // each completion compensates, as the reactor's own entries do), and the scheduler's queue, its
 // lock and an operation's completion function (private, read the same way; a completion runs
 // with the lock released, and other threads only push to the queue's back under it).
-// tests/server/echo_test covers every path; an Asio upgrade must re-check these. Without Asio's epoll reactor
-// (io_uring), plain TCP echo is the coroutine.
+// tests/server/echo_test covers every path; an Asio upgrade must re-check these. Without Asio's
+// epoll reactor (io_uring), plain TCP echo is the coroutine.
 #pragma once
 
 #include <asio/detail/config.hpp>

@@ -28,7 +28,6 @@ namespace simul::server {
 
 namespace {
 
-
 // Binds a socket to bind:port the way a lone server's listener would (SO_REUSEADDR, so a port
 // in use by anyone is an error), then lets the workers' SO_REUSEPORT listeners share it. It
 // never listens: the kernel hands connections to listening sockets only. Returns the socket
@@ -135,7 +134,8 @@ int supervisor::run() {
   start_deadline_.expires_after(cfg_.worker_start_timeout);
   start_deadline_.async_wait([this](asio::error_code ec) {
     if (ec || started_ || draining_) return;
-    startup_failed(1, "the workers did not all start within " + config_detail::show_duration(cfg_.worker_start_timeout));
+    startup_failed(1, "the workers did not all start within " +
+                          config_detail::show_duration(cfg_.worker_start_timeout));
   });
   io_.run();
   return exit_code_;
