@@ -56,6 +56,18 @@ int echo_round(std::uint16_t port, int n, std::vector<client>* keep = nullptr) {
 
 bool alive(int pid) { return ::kill(pid, 0) == 0; }
 
+// Waits until the server's log matches `line`, whose first group is a pid; returns that pid, or
+// -1 if the line never came. `log` gets the log as it was then.
+int logged_pid(const server_process& p, const std::regex& line, std::string& log) {
+  std::smatch m;
+  if (!eventually([&] {
+        log = p.stderr_text();
+        return std::regex_search(log, m, line);
+      }))
+    return -1;
+  return std::stoi(m[1].str());
+}
+
 }  // namespace
 
 TEST_CASE("workers: connections spread over the workers, every one echoes, and one scrape counts each worker") {
@@ -275,15 +287,11 @@ TEST_CASE("workers: a worker that dies again soon is restarted after twice the w
   const auto pids = worker_pids(p);
   REQUIRE(pids.size() == 3);
   REQUIRE(::kill(pids[2], SIGKILL) == 0);
-  static const std::regex again(R"(worker 3 running again \(pid (\d+)\))");
-  std::smatch m;
   std::string log;
-  REQUIRE(eventually([&] {
-    log = p.stderr_text();
-    return std::regex_search(log, m, again);
-  }));
+  const int again = logged_pid(p, std::regex(R"(worker 3 running again \(pid (\d+)\))"), log);
+  REQUIRE(again > 0);
   CHECK(log.find("restarting it in 100ms (restart 1)") != std::string::npos);
-  REQUIRE(::kill(std::stoi(m[1].str()), SIGKILL) == 0);
+  REQUIRE(::kill(again, SIGKILL) == 0);
   REQUIRE(eventually([&] { return p.stderr_text().find("restarting it in 200ms (restart 2)") != std::string::npos; }));
   REQUIRE(eventually([&] { return scrape(p.metrics_port, "simul_workers_running") == 3; }));
   CHECK(scrape(p.metrics_port, worker_sample("simul_worker_restarts_total", 3)) == 2);
@@ -308,14 +316,9 @@ TEST_CASE("workers: a restarted worker not ready within timeouts.worker_start_se
   REQUIRE(::rename(cert.cert_file.c_str(), real.c_str()) == 0);
   REQUIRE(::mkfifo(cert.cert_file.c_str(), 0600) == 0);
   REQUIRE(::kill(pids[0], SIGKILL) == 0);
-  static const std::regex hung(R"(worker 1 \(pid (\d+)\) not ready 1s after its start; killing it)");
-  std::smatch m;
   std::string log;
-  REQUIRE(eventually([&] {
-    log = p.stderr_text();
-    return std::regex_search(log, m, hung);
-  }));
-  const int stuck = std::stoi(m[1].str());
+  const int stuck = logged_pid(p, std::regex(R"(worker 1 \(pid (\d+)\) not ready 1s after its start; killing it)"), log);
+  REQUIRE(stuck > 0);
   CHECK(stuck != pids[0]);
   CHECK(log.find("worker 1 running again") == std::string::npos);
   // Its death is handled as any other: logged, counted, restarted after the back-off.
